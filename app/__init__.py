@@ -1,0 +1,76 @@
+"""Application factory."""
+
+import logging
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from config import get_config
+
+
+def create_app(config: str | Mapping | None = None) -> Flask:
+    """Build the app. `config` is a config name (see config.py) or a mapping of overrides."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(get_config(config if isinstance(config, str) else None))
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    _default_database(app)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    # Routes answer with and without a trailing slash, never with a redirect.
+    app.url_map.strict_slashes = False
+    app.json.sort_keys = False
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _default_database(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "store.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+
+
+def register_extensions(app: Flask) -> None:
+    from app.auth.tokens import register_jwt_callbacks
+    from app.extensions import api, db, jwt, migrate
+    from app.fields import Int64Converter
+
+    app.url_map.converters["int"] = Int64Converter
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    jwt.init_app(app)
+    register_jwt_callbacks(jwt)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth.routes import blp as auth_blp
+    from app.cart.routes import blp as cart_blp
+    from app.extensions import api
+    from app.health import blp as health_blp
+    from app.orders.routes import blp as orders_blp
+    from app.products.routes import blp as products_blp
+
+    for blueprint in (auth_blp, products_blp, cart_blp, orders_blp, health_blp):
+        api.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.commands import register_commands as add_commands
+
+    add_commands(app)

@@ -1,0 +1,32 @@
+"""Route guards. Each one also documents the bearer requirement in the OpenAPI spec."""
+
+from functools import wraps
+
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint
+
+from app.errors import Forbidden
+
+BEARER_AUTH = [{"bearerAuth": []}]
+
+
+def login_required(fn=None, *, refresh: bool = False, any_token_type: bool = False):
+    """A valid, unrevoked token of a user that still exists."""
+
+    def decorator(view):
+        guarded = jwt_required(refresh=refresh, verify_type=not any_token_type)(view)
+        return Blueprint.doc(security=BEARER_AUTH)(guarded)
+
+    return decorator(fn) if fn is not None else decorator
+
+
+def admin_required(view):
+    """login_required, and the user must be an admin (checked against the database)."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_admin:
+            raise Forbidden("Administrator rights are required.")
+        return view(*args, **kwargs)
+
+    return login_required(guarded)

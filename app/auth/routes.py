@@ -1,0 +1,56 @@
+from flask_jwt_extended import current_user, get_jwt
+from flask_smorest import Blueprint
+
+from app.auth import services
+from app.auth.decorators import login_required
+from app.auth.schemas import (
+    AccessTokenSchema,
+    LoginSchema,
+    RegisterSchema,
+    TokenPairSchema,
+    UserSchema,
+)
+
+blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
+
+
+@blp.post("/register")
+@blp.arguments(RegisterSchema)
+@blp.response(201, UserSchema)
+@blp.alt_response(409, description="Username or email already registered")
+def register(data):
+    """Create a customer account"""
+    return services.register_user(**data)
+
+
+@blp.post("/login")
+@blp.arguments(LoginSchema)
+@blp.response(200, TokenPairSchema)
+@blp.alt_response(401, description="Invalid username or password")
+def login(data):
+    """Exchange credentials for an access and a refresh token"""
+    return services.login(data["username"], data["password"])
+
+
+@blp.post("/refresh")
+@login_required(refresh=True)
+@blp.response(200, AccessTokenSchema)
+def refresh():
+    """Get a new access token with a refresh token"""
+    return services.refresh(current_user)
+
+
+@blp.get("/me")
+@login_required
+@blp.response(200, UserSchema)
+def me():
+    """The authenticated user"""
+    return current_user
+
+
+@blp.post("/logout")
+@login_required(any_token_type=True)
+@blp.response(204)
+def logout():
+    """Revoke the presented token"""
+    services.revoke_token(get_jwt())

@@ -1,0 +1,38 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from app.fields import MAX_ID, Money
+
+MAX_LINE_QUANTITY = 10_000
+
+
+class CartLineSchema(ma.Schema):
+    product_id = ma.fields.Integer(metadata={"example": 1})
+    name = ma.fields.String(metadata={"example": "Coffee mug"})
+    unit_price = Money()
+    quantity = ma.fields.Integer(metadata={"example": 3})
+    line_total = Money(metadata={"example": "59.97"})
+
+
+class CartSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CartLineSchema))
+    total = Money(metadata={"example": "59.97"})
+    item_count = ma.fields.Integer(metadata={"description": "Sum of quantities", "example": 3})
+
+
+class CartAddSchema(ma.Schema):
+    product_id = ma.fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
+    quantity = ma.fields.Integer(
+        load_default=1, strict=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY)
+    )
+
+
+class CartQuantitySchema(ma.Schema):
+    quantity = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_LINE_QUANTITY),
+        metadata={"description": "0 removes the line"},
+    )

@@ -1,0 +1,22 @@
+"""CLI commands, registered on the app: `flask --app app <command>`."""
+
+import click
+from flask import Flask
+
+from app.auth.services import ensure_admin
+
+
+@click.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_admin_command(username: str, email: str, password: str) -> None:
+    """Create an admin user, or promote an existing one."""
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    user, created = ensure_admin(username, email, password)
+    click.echo(f"{'Created' if created else 'Promoted'} admin {user.username!r} (id {user.id}).")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(create_admin_command)

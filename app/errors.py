@@ -1,0 +1,145 @@
+"""The one error format (RFC 9457 problem+json) and the domain errors services raise.
+
+Every error response, whatever raised it (a service, webargs validation, werkzeug routing,
+the JWT layer, an unexpected exception), is built by `problem()` below.
+"""
+
+import json
+from http import HTTPStatus
+
+import marshmallow as ma
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_MIMETYPE = "application/problem+json"
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details; `errors` maps field names to messages."""
+
+    type = ma.fields.String(metadata={"example": "about:blank"})
+    title = ma.fields.String(metadata={"example": "Conflict"})
+    status = ma.fields.Integer(metadata={"example": 409})
+    detail = ma.fields.String(metadata={"example": "Not enough stock for 'Coffee mug'."})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={"example": {"price": ["Must have at most 2 decimal places."]}},
+    )
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: dict | None = None,
+    headers: dict | None = None,
+) -> Response:
+    phrase = HTTPStatus(status).phrase
+    body = {"type": "about:blank", "title": phrase, "status": status, "detail": detail or phrase}
+    if errors:
+        body["errors"] = errors
+    return Response(json.dumps(body), status=status, headers=headers, mimetype=PROBLEM_MIMETYPE)
+
+
+class ApiError(Exception):
+    """Base of the errors services raise; mapped to problem+json by the handler below."""
+
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    default_detail = "The server could not complete the request."
+
+    def __init__(self, detail: str | None = None, *, errors: dict | None = None):
+        super().__init__(detail or self.default_detail)
+        self.detail = detail or self.default_detail
+        self.errors = errors
+
+    def to_response(self) -> Response:
+        return problem(self.status, self.detail, errors=self.errors)
+
+
+class Unauthorized(ApiError):
+    status = HTTPStatus.UNAUTHORIZED
+    default_detail = "Authentication is required."
+
+
+class Forbidden(ApiError):
+    status = HTTPStatus.FORBIDDEN
+    default_detail = "You do not have permission to do this."
+
+
+class NotFound(ApiError):
+    status = HTTPStatus.NOT_FOUND
+    default_detail = "The resource was not found."
+
+
+class Conflict(ApiError):
+    status = HTTPStatus.CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+
+
+class OutOfStock(Conflict):
+    def __init__(self, product_name: str, available: int, requested: int):
+        super().__init__(
+            f"Not enough stock for '{product_name}': {available} available, {requested} requested."
+        )
+
+
+class EmptyCart(Conflict):
+    default_detail = "The cart is empty."
+
+
+class ValidationFailed(ApiError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(_validation_detail(errors), errors=errors)
+
+
+def _validation_detail(errors: dict) -> str:
+    return "Invalid input: " + ", ".join(sorted(map(str, errors))) + "."
+
+
+def _flatten_webargs_messages(messages: dict) -> dict:
+    """webargs nests messages by location ({"json": {...}}); clients want field names."""
+    errors: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            errors.update(fields)
+        else:
+            errors[location] = fields
+    return errors
+
+
+def problem_from_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    messages = data.get("messages")
+
+    if status >= 500:
+        return problem(status, headers=headers)
+    if status == 422 and messages:
+        errors = _flatten_webargs_messages(messages)
+        return problem(status, _validation_detail(errors), errors=errors, headers=headers)
+    if status == 400 and messages:
+        return problem(status, "The request body is not valid JSON.", headers=headers)
+    return problem(status, data.get("message") or error.description, headers=headers)
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    current_app.logger.exception("Unhandled exception on %s %s", request.method, request.path)
+    return problem(500, "An unexpected error occurred.")
+
+
+def _require_json_body():
+    """A body, when present, must be JSON; body-less requests need no Content-Type."""
+    if request.method in BODY_METHODS and request.content_length and not request.is_json:
+        return problem(415, "The request body must be JSON (Content-Type: application/json).")
+    return None
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, ApiError.to_response)
+    app.register_error_handler(Exception, _handle_unexpected)
+    app.before_request(_require_json_body)

@@ -1,0 +1,99 @@
+"""Extension objects, created once and bound to the app in create_app."""
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask_jwt_extended import JWTManager
+from flask_migrate import Migrate
+from flask_smorest import Api as BaseApi
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, Engine, MetaData, Numeric, event
+from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.types import TypeDecorator
+
+from app.errors import ProblemSchema, problem_from_http_exception
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every engine (SQLite stores naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        # Named constraints keep Alembic migrations portable (SQLite batch mode needs names).
+        metadata=MetaData(
+            naming_convention={
+                "ix": "ix_%(column_0_label)s",
+                "uq": "uq_%(table_name)s_%(column_0_name)s",
+                "ck": "ck_%(table_name)s_%(constraint_name)s",
+                "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+                "pk": "pk_%(table_name)s",
+            }
+        ),
+        type_annotation_map={datetime: UTCDateTime, Decimal: Numeric(12, 2)},
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, _record):
+    """Foreign keys, WAL and a busy timeout for every SQLite connection."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Api(BaseApi):
+    """flask-smorest Api whose HTTP errors are problem+json (see app.errors)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return problem_from_http_exception(error)
+
+
+def schema_name(schema) -> str:
+    """OpenAPI component name: the class name without "Schema"; partial ones get "Update"."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    return name + "Update" if getattr(schema, "partial", False) else name
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(render_as_batch=True, compare_type=True)
+jwt = JWTManager()
+api = Api(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
+
+
+@contextmanager
+def transaction():
+    """One unit of work: commit on success, roll back on any error."""
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,128 @@
+"""Database models: plain SQLAlchemy 2 typed mappings. Rules live in the services."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from app.extensions import db, utcnow
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Usernames are unique case-insensitively; emails are stored lower-cased.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+class RevokedToken(db.Model):
+    """JWTs revoked by logout, shared by every worker through the database."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_non_negative"),
+        CheckConstraint("price >= 0", name="price_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[Decimal]
+    stock: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Deleted products stay for the orders that reference them.
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class CartItem(db.Model):
+    __tablename__ = "cart_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    quantity: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def name(self) -> str:
+        return self.product.name
+
+    @property
+    def unit_price(self) -> Decimal:
+        return self.product.price
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    total: Mapped[Decimal]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    items: Mapped[list["OrderItem"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
+    )
+
+
+class OrderItem(db.Model):
+    """A line of an order: name and unit price are snapshots taken at checkout."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), index=True
+    )
+    product_name: Mapped[str] = mapped_column(String(200))
+    unit_price: Mapped[Decimal]
+    quantity: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+# Sum of quantities, loaded on demand (undefer) for order summaries in one query.
+Order.item_count = column_property(
+    select(func.coalesce(func.sum(OrderItem.quantity), 0))
+    .where(OrderItem.order_id == Order.id)
+    .correlate_except(OrderItem)
+    .scalar_subquery(),
+    deferred=True,
+)

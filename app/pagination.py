@@ -1,0 +1,37 @@
+"""The pagination envelope shared by every list: {items, page, per_page, total, pages}."""
+
+import marshmallow as ma
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from app.extensions import db
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 10**9
+
+
+class PaginationArgsSchema(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+    per_page = ma.fields.Integer(
+        load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE)
+    )
+
+
+class PageSchema(ma.Schema):
+    page = ma.fields.Integer(metadata={"example": 1})
+    per_page = ma.fields.Integer(metadata={"example": 20})
+    total = ma.fields.Integer(metadata={"example": 42})
+    pages = ma.fields.Integer(metadata={"example": 3})
+
+
+def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """An envelope schema whose items are `item_schema`, e.g. ProductPageSchema."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    items = ma.fields.List(ma.fields.Nested(item_schema))
+    return type(name, (PageSchema,), {"items": items})
+
+
+def paginate(stmt: Select, page: int, per_page: int) -> Pagination:
+    return db.paginate(
+        stmt, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False
+    )

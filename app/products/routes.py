@@ -1,0 +1,54 @@
+from flask import url_for
+from flask_smorest import Blueprint
+
+from app.auth.decorators import admin_required
+from app.pagination import PaginationArgsSchema
+from app.products import services
+from app.products.schemas import ProductPageSchema, ProductSchema
+
+blp = Blueprint("products", __name__, url_prefix="/api/products", description="Product catalog")
+
+
+@blp.get("")
+@blp.arguments(PaginationArgsSchema, location="query")
+@blp.response(200, ProductPageSchema)
+def list_products(args):
+    """List products, ordered by id"""
+    return services.list_products(**args)
+
+
+@blp.get("/<int:product_id>")
+@blp.response(200, ProductSchema)
+@blp.alt_response(404, description="No such product")
+def get_product(product_id):
+    """Get one product"""
+    return services.get_product(product_id)
+
+
+@blp.post("")
+@admin_required
+@blp.arguments(ProductSchema)
+@blp.response(201, ProductSchema)
+def create_product(data):
+    """Create a product (admin)"""
+    product = services.create_product(data)
+    return product, {"Location": url_for("products.get_product", product_id=product.id)}
+
+
+@blp.route("/<int:product_id>", methods=["PUT", "PATCH"])
+@admin_required
+@blp.arguments(ProductSchema(partial=True))
+@blp.response(200, ProductSchema)
+@blp.alt_response(404, description="No such product")
+def update_product(changes, product_id):
+    """Update a product (admin); omitted fields keep their value"""
+    return services.update_product(product_id, changes)
+
+
+@blp.delete("/<int:product_id>")
+@admin_required
+@blp.response(204)
+@blp.alt_response(404, description="No such product")
+def delete_product(product_id):
+    """Delete a product (admin): it leaves the catalog and every cart"""
+    services.delete_product(product_id)

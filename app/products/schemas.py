@@ -1,0 +1,33 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from app.fields import Money, no_control_characters, not_blank
+from app.pagination import page_of
+
+MAX_STOCK = 1_000_000_000
+
+
+class ProductSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True, metadata={"example": 1})
+    name = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), not_blank, no_control_characters],
+        metadata={"example": "Coffee mug"},
+    )
+    description = ma.fields.String(
+        load_default="",
+        validate=[validate.Length(max=10_000), no_control_characters],
+        metadata={"example": "Stoneware, 350 ml."},
+    )
+    price = Money(required=True, validate=validate.Range(min=0))
+    stock = ma.fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_STOCK),
+        metadata={"example": 25},
+    )
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+ProductPageSchema = page_of(ProductSchema)

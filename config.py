@@ -1,0 +1,133 @@
+"""Configuration classes, read from the environment (and from `.env` when present).
+
+`APP_ENV` picks the class: development (default), testing or production.
+"""
+
+import os
+from datetime import timedelta
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+# Development-only fallbacks; production refuses to start with these.
+DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"
+DEV_JWT_SECRET_KEY = "dev-jwt-secret-key-change-me-0123456789ab"
+MIN_SECRET_LENGTH = 32
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    normalized = value.strip().lower()
+    if normalized in {"1", "true", "yes", "on"}:
+        return True
+    if normalized in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be one of true/false/1/0/yes/no, got {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+
+def normalize_database_url(url: str) -> str:
+    """Route PostgreSQL URLs to psycopg 3 (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment. Values are read when instantiated."""
+
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+        self.JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY)
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(
+            seconds=env_int("JWT_ACCESS_TOKEN_EXPIRES_SECONDS", 15 * 60)
+        )
+        self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(
+            seconds=env_int("JWT_REFRESH_TOKEN_EXPIRES_SECONDS", 30 * 24 * 3600)
+        )
+        # None means "a SQLite file in the instance folder", resolved by create_app.
+        url = os.environ.get("DATABASE_URL")
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(url) if url else None
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    PASSWORD_HASH_METHOD = "scrypt"
+    JWT_TOKEN_LOCATION = ["headers"]
+    JSON_SORT_KEYS = False
+
+    API_TITLE = "Flask Store API"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+
+    def validate(self) -> None:
+        """Hook for environments that must refuse unsafe settings."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    # Fast hashing keeps the suite quick; production keeps scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+class ProductionConfig(Config):
+    def validate(self) -> None:
+        problems = []
+        for name, dev_value in (
+            ("SECRET_KEY", DEV_SECRET_KEY),
+            ("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY),
+        ):
+            value = os.environ.get(name, "")
+            if not value or value == dev_value:
+                problems.append(f"{name} is not set")
+            elif len(value) < MIN_SECRET_LENGTH:
+                problems.append(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
+        if problems:
+            raise RuntimeError(
+                "Refusing to start in production: "
+                + "; ".join(problems)
+                + ". Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name: str | None = None) -> Config:
+    name = (name or os.environ.get("APP_ENV") or "development").strip().lower()
+    try:
+        config = CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(
+            f"Unknown APP_ENV {name!r}; expected one of: {', '.join(CONFIGS)}"
+        ) from None
+    config.validate()
+    return config
