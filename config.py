@@ -107,10 +107,9 @@ class ProductionConfig(Config):
             elif len(value) < MIN_SECRET_LENGTH:
                 problems.append(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
         if problems:
+            hint = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             raise RuntimeError(
-                "Refusing to start in production: "
-                + "; ".join(problems)
-                + ". Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"Refusing to start in production: {'; '.join(problems)}. Generate one with: {hint}"
             )
 
 
