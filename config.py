@@ -85,16 +85,20 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    ENV_NAME = "development"
     DEBUG = True
 
 
 class TestingConfig(Config):
+    ENV_NAME = "testing"
     TESTING = True
     # Fast hashing keeps the suite quick; production keeps scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class ProductionConfig(Config):
+    ENV_NAME = "production"
+
     def validate(self) -> None:
         problems = []
         for name, dev_value in (

@@ -17,6 +17,8 @@ def create_app(config: str | Mapping | None = None) -> Flask:
         app.config.update(config)
     _default_database(app)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # Alembic announces its plugins at INFO on import; migrations configure their own logging.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     # Routes answer with and without a trailing slash, never with a redirect.
     app.url_map.strict_slashes = False
