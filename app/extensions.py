@@ -10,7 +10,7 @@ from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as BaseApi
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, Numeric, event
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, Numeric, event
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -46,7 +46,13 @@ class Base(DeclarativeBase):
                 "pk": "pk_%(table_name)s",
             }
         ),
-        type_annotation_map={datetime: UTCDateTime, Decimal: Numeric(12, 2)},
+        type_annotation_map={
+            datetime: UTCDateTime,
+            Decimal: Numeric(12, 2),
+            # 64-bit ids on PostgreSQL; SQLite's INTEGER is already 64-bit (and must stay
+            # INTEGER for primary keys to alias the rowid).
+            int: BigInteger().with_variant(Integer, "sqlite"),
+        },
     )
 
 
