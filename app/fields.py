@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import marshmallow as ma
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 CENT = Decimal("0.01")
@@ -38,9 +39,12 @@ class Money(ma.fields.Decimal):
 class Int64Converter(IntegerConverter):
     """`<int:...>` path segments limited to 64 bits: a larger id is a 404, not a DB error."""
 
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ID:
+            # Not ValidationError: werkzeug would then answer 405 for the other methods.
+            raise NotFound()
+        return number
 
 
 def no_control_characters(value: str) -> None:
