@@ -2,11 +2,13 @@
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from app.auth.services import ensure_admin
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--username", required=True)
 @click.option("--email", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)

@@ -1,0 +1,508 @@
+"""Operations: health probes, OpenAPI document, CLI, seeding, configuration, migrations."""
+
+import flask
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask.cli import FlaskGroup
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import scoped_session
+
+import config
+import seed_data
+from app import create_app
+from app.extensions import db
+from app.models import Product, User
+
+PROBLEM_MIMETYPE = "application/problem+json"
+PROBLEM_FIELDS = {"type", "title", "status", "detail"}
+STRONG_SECRET = "s" * 40
+STRONG_JWT_SECRET = "j" * 40
+
+
+def assert_problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == PROBLEM_MIMETYPE
+    body = response.get_json(force=True)
+    assert set(body) == PROBLEM_FIELDS, body
+    assert body["status"] == status
+    for key in ("type", "title", "detail"):
+        assert isinstance(body[key], str) and body[key], body
+    return body
+
+
+def count(query, model):
+    return query(lambda s: s.scalar(select(func.count()).select_from(model)))
+
+
+def login(client, username, password):
+    return client.post("/api/auth/login", json={"username": username, "password": password})
+
+
+def create_product(client, token):
+    return client.post(
+        "/api/products",
+        json={"name": "Coffee mug", "price": "12.50"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+# --- health --------------------------------------------------------------------------------
+
+
+def test_healthz_is_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_is_ok_when_database_answers(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    def fail(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(scoped_session, "execute", fail)
+
+
+def test_readyz_is_503_problem_when_database_fails(client, database_down):
+    response = client.get("/readyz")
+    body = assert_problem(response, 503)
+    assert body["title"] == "Service Unavailable"
+    assert "connection refused" not in response.get_data(as_text=True)
+
+
+def test_healthz_does_not_need_the_database(client, database_down):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+# --- OpenAPI -------------------------------------------------------------------------------
+
+DOCUMENTED_PATHS = [
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/api/auth/me",
+    "/api/auth/logout",
+    "/api/products",
+    "/api/products/{product_id}",
+    "/api/cart",
+    "/api/cart/{product_id}",
+    "/api/orders",
+    "/api/orders/history",
+    "/api/orders/{order_id}",
+    "/healthz",
+    "/readyz",
+]
+
+
+@pytest.fixture
+def spec(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def test_openapi_version_is_3(spec):
+    assert spec["openapi"].startswith("3")
+    assert spec["info"]["title"]
+    assert spec["info"]["version"]
+
+
+@pytest.mark.parametrize("path", DOCUMENTED_PATHS)
+def test_openapi_documents_path(spec, path):
+    assert path in spec["paths"]
+
+
+def test_openapi_declares_bearer_security_scheme(spec):
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/api/products", "post"),
+        ("/api/auth/me", "get"),
+        ("/api/auth/refresh", "post"),
+        ("/api/auth/logout", "post"),
+    ],
+)
+def test_openapi_protected_operations_require_bearer(spec, path, method):
+    assert {"bearerAuth": []} in spec["paths"][path][method]["security"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/api/auth/register", "post"), ("/api/auth/login", "post"), ("/api/products", "get")],
+)
+def test_openapi_public_operations_have_no_security(spec, path, method):
+    assert not spec["paths"][path][method].get("security")
+
+
+def test_openapi_has_problem_error_schema(spec):
+    schemas = spec["components"]["schemas"].values()
+    error_schemas = [
+        schema
+        for schema in schemas
+        if {"type", "title", "status", "detail"} <= set(schema.get("properties", {}))
+    ]
+    assert error_schemas, list(spec["components"]["schemas"])
+
+
+def test_openapi_stays_valid_after_another_app_is_created(client, app):
+    before = client.get("/api/openapi.json").get_json()
+    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    try:
+        after = client.get("/api/openapi.json").get_json()
+        assert sorted(after["paths"]) == sorted(before["paths"])
+        assert after["components"]["securitySchemes"] == before["components"]["securitySchemes"]
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def test_swagger_ui_is_served(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "swagger" in response.get_data(as_text=True).lower()
+
+
+# --- trailing slash ------------------------------------------------------------------------
+
+
+def test_trailing_slash_is_served_without_redirect(client):
+    response = client.post(
+        "/api/auth/register/",
+        json={"username": "alice", "email": "alice@example.com", "password": "long-enough"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["username"] == "alice"
+
+
+def test_trailing_slash_on_get_is_not_redirected(client):
+    response = client.get("/api/products/")
+    assert response.status_code == 200
+    assert "Location" not in response.headers
+
+
+# --- CLI -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(app, monkeypatch):
+    """Run a command as `flask --app app <command>` would, on the test app.
+
+    The `flask` entry point (FlaskGroup) pushes the app context that commands added to
+    app.cli rely on, so the runner goes through a FlaskGroup rather than app.cli itself.
+    """
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")  # FlaskGroup sets it; restored after
+    runner = app.test_cli_runner()
+    flask_command = FlaskGroup(add_default_commands=False, load_dotenv=False)
+
+    def invoke(*args, **kwargs):
+        return runner.invoke(flask_command, args=list(args), **kwargs)
+
+    return invoke
+
+
+def test_create_admin_is_registered_on_app_cli(app):
+    assert "create-admin" in app.cli.list_commands(None)
+
+
+def find_user(query, username):
+    return query(lambda s: s.scalars(select(User).where(User.username == username)).first())
+
+
+def test_create_admin_creates_an_admin(cli, query):
+    result = cli(
+        "create-admin", "--username", "root", "--email", "root@example.com",
+        "--password", "root-password",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "root" in result.output
+    user = find_user(query, "root")
+    assert user is not None
+    assert user.is_admin is True
+    assert user.email == "root@example.com"
+
+
+def test_created_admin_can_log_in_and_create_products(cli, client):
+    result = cli(
+        "create-admin", "--username", "root", "--email", "root@example.com",
+        "--password", "root-password",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    response = login(client, "root", "root-password")
+    assert response.status_code == 200
+    created = create_product(client, response.get_json()["access_token"])
+    assert created.status_code == 201, created.get_json()
+
+
+def test_create_admin_promotes_an_existing_customer(cli, auth, query):
+    customer = auth.user("bob")
+    result = cli(
+        "create-admin", "--username", "bob", "--email", customer.email,
+        "--password", "new-password",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    user = find_user(query, "bob")
+    assert user.id == customer.id
+    assert user.is_admin is True
+    assert count(query, User) == 1
+
+
+def test_promoted_customer_token_now_passes_admin_guard(cli, auth, client):
+    customer = auth.user("bob")
+    token = customer.headers["Authorization"].removeprefix("Bearer ")
+    assert create_product(client, token).status_code == 403
+    result = cli(
+        "create-admin", "--username", "bob", "--email", customer.email,
+        "--password", "new-password",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert create_product(client, token).status_code == 201
+
+
+def test_create_admin_prompts_for_password(cli, client, query):
+    result = cli(
+        "create-admin", "--username", "root", "--email", "root@example.com",
+        input="pw12345678\npw12345678\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Password" in result.output
+    assert "pw12345678" not in result.output
+    assert find_user(query, "root").is_admin is True
+    assert login(client, "root", "pw12345678").status_code == 200
+
+
+def test_create_admin_prompt_rejects_mismatched_confirmation(cli, query):
+    result = cli(
+        "create-admin", "--username", "root", "--email", "root@example.com",
+        input="pw12345678\nsomething-else\n",
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert find_user(query, "root") is None
+
+
+def test_create_admin_rejects_short_password(cli, query):
+    result = cli(
+        "create-admin", "--username", "root", "--email", "root@example.com",
+        "--password", "short",
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "password" in result.output.lower()
+    assert find_user(query, "root") is None
+    assert count(query, User) == 0
+
+
+@pytest.mark.parametrize("missing", ["--username", "--email"])
+def test_create_admin_requires_username_and_email(cli, query, missing):
+    args = {"--username": "root", "--email": "root@example.com", "--password": "root-password"}
+    del args[missing]
+    result = cli("create-admin", *[part for pair in args.items() for part in pair])
+    assert result.exit_code != 0
+    assert count(query, User) == 0
+
+
+# --- seed ----------------------------------------------------------------------------------
+
+
+def test_seed_creates_demo_products_and_admin(app, query):
+    with app.app_context():
+        created, admin_created = seed_data.seed("admin", "admin@example.com", "admin-password")
+    assert created == len(seed_data.DEMO_PRODUCTS)
+    assert admin_created is True
+    assert count(query, Product) == len(seed_data.DEMO_PRODUCTS)
+    admin = find_user(query, "admin")
+    assert admin.is_admin is True
+
+
+def test_seed_is_idempotent(app, query):
+    with app.app_context():
+        seed_data.seed("admin", "admin@example.com", "admin-password")
+        created, admin_created = seed_data.seed("admin", "admin@example.com", "admin-password")
+    assert created == 0
+    assert admin_created is False
+    assert count(query, Product) == len(seed_data.DEMO_PRODUCTS)
+    assert count(query, User) == 1
+    names = query(lambda s: s.scalars(select(Product.name)).all())
+    assert sorted(names) == sorted(name for name, *_ in seed_data.DEMO_PRODUCTS)
+
+
+def test_seeded_admin_can_log_in(app, client):
+    with app.app_context():
+        seed_data.seed("admin", "admin@example.com", "admin-password")
+    response = login(client, "admin", "admin-password")
+    assert response.status_code == 200
+    assert create_product(client, response.get_json()["access_token"]).status_code == 201
+
+
+def test_seeded_products_are_listed(app, client):
+    with app.app_context():
+        seed_data.seed("admin", "admin@example.com", "admin-password")
+    response = client.get("/api/products?per_page=100")
+    assert response.status_code == 200
+    assert response.get_json()["total"] == len(seed_data.DEMO_PRODUCTS)
+
+
+# --- config --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_secrets(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    return monkeypatch
+
+
+def test_production_refuses_missing_secrets(clean_secrets):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.get_config("production")
+
+
+def test_production_refuses_missing_jwt_secret(clean_secrets):
+    clean_secrets.setenv("SECRET_KEY", STRONG_SECRET)
+    with pytest.raises(RuntimeError, match="JWT_SECRET_KEY"):
+        config.get_config("production")
+
+
+def test_production_refuses_development_secrets(clean_secrets):
+    clean_secrets.setenv("SECRET_KEY", config.DEV_SECRET_KEY)
+    clean_secrets.setenv("JWT_SECRET_KEY", config.DEV_JWT_SECRET_KEY)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.get_config("production")
+
+
+@pytest.mark.parametrize("weak", ["SECRET_KEY", "JWT_SECRET_KEY"])
+def test_production_refuses_31_character_secrets(clean_secrets, weak):
+    clean_secrets.setenv("SECRET_KEY", STRONG_SECRET)
+    clean_secrets.setenv("JWT_SECRET_KEY", STRONG_JWT_SECRET)
+    clean_secrets.setenv(weak, "w" * 31)
+    with pytest.raises(RuntimeError, match=weak):
+        config.get_config("production")
+
+
+def test_production_accepts_strong_secrets(clean_secrets):
+    clean_secrets.setenv("SECRET_KEY", STRONG_SECRET)
+    clean_secrets.setenv("JWT_SECRET_KEY", STRONG_JWT_SECRET)
+    settings = config.get_config("production")
+    assert settings.SECRET_KEY == STRONG_SECRET
+    assert settings.JWT_SECRET_KEY == STRONG_JWT_SECRET
+    assert settings.DEBUG is False
+    assert settings.TESTING is False
+
+
+def test_production_is_selected_by_app_env(clean_secrets):
+    clean_secrets.setenv("APP_ENV", "production")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.get_config()
+
+
+def test_unknown_config_name_raises():
+    with pytest.raises(RuntimeError, match="staging"):
+        config.get_config("staging")
+
+
+def test_unknown_app_env_raises(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "staging")
+    with pytest.raises(RuntimeError, match="staging"):
+        config.get_config()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u:p@h:5432/db", "postgresql+psycopg://u:p@h:5432/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///store.db", "sqlite:///store.db"),
+    ],
+)
+def test_normalize_database_url(url, expected):
+    assert config.normalize_database_url(url) == expected
+
+
+def test_database_url_environment_variable_is_normalized(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert config.get_config("testing").SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@h/db"
+
+
+def test_access_token_lifetime_defaults_to_15_minutes(monkeypatch):
+    monkeypatch.delenv("JWT_ACCESS_TOKEN_EXPIRES_SECONDS", raising=False)
+    assert config.get_config("testing").JWT_ACCESS_TOKEN_EXPIRES.total_seconds() == 900
+
+
+def test_default_database_is_sqlite_file_in_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    instance = tmp_path / "instance"
+    # Keep the instance folder out of the source tree.
+    monkeypatch.setattr(flask.Flask, "auto_find_instance_path", lambda self: str(instance))
+    default_app = create_app()
+    uri = default_app.config["SQLALCHEMY_DATABASE_URI"]
+    assert uri.startswith("sqlite:///")
+    assert uri.endswith("store.db")
+    assert uri == f"sqlite:///{instance / 'store.db'}"
+    assert default_app.instance_path == str(instance)
+
+
+def test_test_app_uses_testing_config(app):
+    assert app.config["TESTING"] is True
+    assert app.config["ENV_NAME"] == "testing"
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings(
+    # SQLite cannot reflect the lower(username) index; the test below checks it directly.
+    "ignore:Skipped unsupported reflection of expression-based index:sqlalchemy.exc.SAWarning",
+    "ignore:autogenerate skipping metadata-specified expression-based index:UserWarning",
+)
+def test_migrations_match_the_models(app):
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_migrated_schema_enforces_case_insensitive_usernames(app):
+    with app.app_context():
+        db.session.add(User(username="Alice", email="a1@example.com", password_hash="x"))
+        db.session.commit()
+        db.session.add(User(username="alice", email="a2@example.com", password_hash="x"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+
+
+def test_migrated_schema_enforces_unique_emails(app):
+    with app.app_context():
+        db.session.add(User(username="a1", email="same@example.com", password_hash="x"))
+        db.session.commit()
+        db.session.add(User(username="a2", email="same@example.com", password_hash="x"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+
+
+def test_migrations_are_at_head(app):
+    from alembic.script import ScriptDirectory
+
+    with app.app_context():
+        config_ = app.extensions["migrate"].migrate.get_config()
+        heads = set(ScriptDirectory.from_config(config_).get_heads())
+        with db.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    assert heads
+    assert current == heads
