@@ -14,30 +14,12 @@ from app import create_app
 from app.extensions import db
 from app.models import RevokedToken, User
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import assert_problem
 
-PROBLEM_MIMETYPE = "application/problem+json"
-PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 USER_FIELDS = {"id", "username", "email", "is_admin", "created_at"}
 TOKEN_PAIR_FIELDS = {"access_token", "refresh_token", "token_type", "expires_in"}
 ACCESS_TOKEN_FIELDS = {"access_token", "token_type", "expires_in"}
 PASSWORD = "s3cret-enough"
-
-
-def assert_problem(response, status, *fields):
-    """The response is a problem+json document with this status (and errors for `fields`)."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == PROBLEM_MIMETYPE
-    body = response.get_json(force=True)
-    expected_keys = PROBLEM_FIELDS | ({"errors"} if status == 422 else set())
-    assert set(body) == expected_keys, body
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key], body
-    for field in fields:
-        messages = body["errors"][field]
-        assert isinstance(messages, list) and messages, body
-        assert all(isinstance(message, str) and message for message in messages), body
-    return body
 
 
 def registration(**overrides):

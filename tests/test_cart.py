@@ -4,29 +4,10 @@ import json
 
 import pytest
 
+from tests.helpers import assert_problem
+
 EMPTY_CART = {"items": [], "total": "0.00", "item_count": 0}
 LINE_FIELDS = {"product_id", "name", "unit_price", "quantity", "line_total"}
-PROBLEM_FIELDS = {"type", "title", "status", "detail"}
-
-
-def assert_problem(response, status, field=None):
-    """The response is an RFC 9457 problem with this status (and an error for `field`)."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    expected_keys = PROBLEM_FIELDS | ({"errors"} if status == 422 else set())
-    assert set(body) == expected_keys, body
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    if status == 422:
-        assert isinstance(body["errors"], dict) and body["errors"], body
-    if field is not None:
-        messages = body["errors"][field]
-        assert isinstance(messages, list) and messages, body
-        assert all(isinstance(message, str) and message for message in messages), body
-    return body
 
 
 def assert_cart(response):

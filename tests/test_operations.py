@@ -14,22 +14,10 @@ import seed_data
 from app import create_app
 from app.extensions import db
 from app.models import Product, User
+from tests.helpers import assert_problem
 
-PROBLEM_MIMETYPE = "application/problem+json"
-PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 STRONG_SECRET = "s" * 40
 STRONG_JWT_SECRET = "j" * 40
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == PROBLEM_MIMETYPE
-    body = response.get_json(force=True)
-    assert set(body) == PROBLEM_FIELDS, body
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key], body
-    return body
 
 
 def count(query, model):

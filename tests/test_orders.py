@@ -6,21 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import CartItem, Order, OrderItem, Product
-
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-
-
-def assert_problem(response, status):
-    """The response is an RFC 9457 problem with this status; returns its body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert set(body) >= PROBLEM_KEYS, body
-    assert body["status"] == status
-    assert isinstance(body["type"], str)
-    assert body["title"]
-    assert body["detail"]
-    return body
+from tests.helpers import assert_problem
 
 
 def add_to_cart(client, headers, product_id, quantity):

@@ -7,30 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Product
+from tests.helpers import assert_problem
 
 PRODUCT_FIELDS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"}
-PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 PAGE_FIELDS = {"items", "page", "per_page", "total", "pages"}
-
-
-def assert_problem(response, status, field=None):
-    """The response is an RFC 9457 problem with this status (and an error for `field`)."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    expected_keys = PROBLEM_FIELDS | ({"errors"} if status == 422 else set())
-    assert set(body) == expected_keys, body
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    if status == 422:
-        assert isinstance(body["errors"], dict) and body["errors"], body
-    if field is not None:
-        messages = body["errors"][field]
-        assert isinstance(messages, list) and messages, body
-        assert all(isinstance(message, str) and message for message in messages), body
-    return body
 
 
 def product_count(query):
