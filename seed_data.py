@@ -15,8 +15,9 @@ from sqlalchemy import inspect, select
 
 from app import create_app
 from app.auth.services import ensure_admin
-from app.extensions import db, transaction
+from app.extensions import db
 from app.models import Product
+from app.products.services import create_product
 
 DEMO_ADMIN_PASSWORD = "admin-password"
 
@@ -38,16 +39,15 @@ DEMO_PRODUCTS = [
 
 def seed(admin_username: str, admin_email: str, admin_password: str) -> tuple[int, bool]:
     """Returns (products created, admin created)."""
+    admin, admin_created = ensure_admin(admin_username, admin_email, admin_password)
     existing = set(db.session.scalars(select(Product.name).where(Product.deleted_at.is_(None))))
-    new_products = [
-        Product(name=name, description=description, price=Decimal(price), stock=stock)
-        for name, description, price, stock in DEMO_PRODUCTS
-        if name not in existing
-    ]
-    with transaction() as session:
-        session.add_all(new_products)
-    _, admin_created = ensure_admin(admin_username, admin_email, admin_password)
-    return len(new_products), admin_created
+    created = 0
+    for name, description, price, stock in DEMO_PRODUCTS:
+        if name not in existing:
+            data = {"name": name, "description": description, "price": Decimal(price)}
+            create_product({**data, "stock": stock}, admin_id=admin.id)
+            created += 1
+    return created, admin_created
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.admin.routes import blp as admin_blp
     from app.auth.routes import blp as auth_blp
     from app.cart.routes import blp as cart_blp
     from app.extensions import api
@@ -62,7 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from app.orders.routes import blp as orders_blp
     from app.products.routes import blp as products_blp
 
-    for blueprint in (auth_blp, products_blp, cart_blp, orders_blp, health_blp):
+    for blueprint in (auth_blp, products_blp, cart_blp, orders_blp, admin_blp, health_blp):
         api.register_blueprint(blueprint)
 
 

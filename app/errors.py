@@ -9,6 +9,7 @@ from http import HTTPStatus
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -132,6 +133,27 @@ def _handle_unexpected(error: Exception) -> Response:
     return problem(500, "An unexpected error occurred.")
 
 
+# PostgreSQL serialization failure, deadlock, lock not available: safe to retry.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def _is_retryable(error: OperationalError) -> bool:
+    if getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def _handle_database_error(error: OperationalError) -> Response:
+    """A lock we could not get in time is the client's cue to retry, not a server bug."""
+    if not _is_retryable(error):
+        return _handle_unexpected(error)
+    current_app.logger.warning("Database busy on %s %s: %s", request.method, request.path, error)
+    return problem(
+        503, "The database is busy; retry the request shortly.", headers={"Retry-After": "1"}
+    )
+
+
 def _require_json_body():
     """A body, when present, must be JSON; body-less requests need no Content-Type."""
     if request.method in BODY_METHODS and request.content_length and not request.is_json:
@@ -141,5 +163,6 @@ def _require_json_body():
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, ApiError.to_response)
+    app.register_error_handler(OperationalError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)
     app.before_request(_require_json_body)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import has_request_context, request
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as BaseApi
@@ -56,20 +57,40 @@ class Base(DeclarativeBase):
     )
 
 
+SQLITE_BUSY_TIMEOUT_MS = 5000
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+DEFER_COMMIT = "defer_commit"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, _record):
-    """Foreign keys, WAL and a busy timeout for every SQLite connection."""
+    """Foreign keys, WAL (readers never block the writer) and a busy timeout for SQLite.
+
+    synchronous stays FULL: a committed order survives a power cut, not only a crash.
+    """
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin); pysqlite's own is deferred.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    """Writes take SQLite's write lock up front (BEGIN IMMEDIATE), so the busy timeout
+    applies and a read-then-write transaction never fails on a stale snapshot."""
+    if connection.dialect.name != "sqlite":
+        return
+    read_only = has_request_context() and request.method in READ_ONLY_METHODS
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Api(BaseApi):
@@ -96,10 +117,26 @@ api = Api(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resol
 
 @contextmanager
 def transaction():
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error.
+
+    Inside atomic_request() it only flushes: the request commits once, at its end.
+    """
     try:
         yield db.session
-        db.session.commit()
+        if db.session.info.get(DEFER_COMMIT):
+            db.session.flush()
+        else:
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+
+
+@contextmanager
+def atomic_request():
+    """Join every transaction() inside into one; the caller commits or rolls back."""
+    db.session.info[DEFER_COMMIT] = True
+    try:
+        yield db.session
+    finally:
+        db.session.info.pop(DEFER_COMMIT, None)

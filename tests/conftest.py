@@ -9,6 +9,7 @@ import os
 import uuid
 from types import SimpleNamespace
 
+import factory
 import flask_migrate
 import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 from app.products.schemas import ProductSchema
+from app.products.services import create_product
 from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite").lower()
@@ -134,8 +136,10 @@ def make_product(app):
     """Create a product in the database; returns its JSON representation as a namespace."""
 
     def make(**kwargs) -> SimpleNamespace:
+        # Through the service, so the stock ledger opens like it does for admin-made products.
         with app.app_context():
-            return SimpleNamespace(**ProductSchema().dump(ProductFactory(**kwargs)))
+            product = create_product(factory.build(dict, FACTORY_CLASS=ProductFactory, **kwargs))
+            return SimpleNamespace(**ProductSchema().dump(product))
 
     return make
 

@@ -58,7 +58,8 @@ def test_place_order_returns_201_with_the_order_body(client, auth, make_product)
 
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == {"id", "status", "total", "created_at", "items"}
+    assert set(body) == {"id", "status", "total", "created_at", "items", "status_history"}
+    assert [change["status"] for change in body["status_history"]] == ["pending"]
     assert isinstance(body["id"], int)
     assert body["status"] == "pending"
     assert body["total"] == "59.97"

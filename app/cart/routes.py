@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 from app.auth.decorators import login_required
 from app.cart import services
 from app.cart.schemas import CartAddSchema, CartQuantitySchema, CartSchema
+from app.idempotency import idempotent
 
 blp = Blueprint("cart", __name__, url_prefix="/api/cart", description="The user's shopping cart")
 
@@ -18,6 +19,7 @@ def get_cart():
 
 @blp.post("")
 @login_required
+@idempotent
 @blp.arguments(CartAddSchema)
 @blp.response(200, CartSchema)
 @blp.alt_response(404, description="No such product")

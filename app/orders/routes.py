@@ -2,9 +2,10 @@ from flask import url_for
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from app.auth.decorators import login_required
+from app.auth.decorators import admin_required, login_required
+from app.idempotency import idempotent
 from app.orders import services
-from app.orders.schemas import OrderSchema, OrderSummaryPageSchema
+from app.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
 from app.pagination import PaginationArgsSchema
 
 blp = Blueprint("orders", __name__, url_prefix="/api/orders", description="Checkout and orders")
@@ -12,6 +13,7 @@ blp = Blueprint("orders", __name__, url_prefix="/api/orders", description="Check
 
 @blp.post("")
 @login_required
+@idempotent
 @blp.response(201, OrderSchema)
 @blp.alt_response(409, description="Empty cart, or not enough stock for a line")
 def place_order():
@@ -36,3 +38,24 @@ def order_history(args):
 def get_order(order_id):
     """Get one order (its owner or an admin)"""
     return services.get_order(order_id, current_user)
+
+
+@blp.post("/<int:order_id>/cancel")
+@login_required
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, description="No such order, or not yours")
+@blp.alt_response(409, description="The order can no longer be cancelled")
+def cancel_order(order_id):
+    """Cancel a pending or paid order (its owner or an admin); its stock goes back"""
+    return services.cancel_order(order_id, current_user)
+
+
+@blp.patch("/<int:order_id>")
+@admin_required
+@blp.arguments(OrderStatusUpdateSchema)
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, description="No such order")
+@blp.alt_response(409, description="Not a move the lifecycle allows")
+def update_order_status(data, order_id):
+    """Move an order along pending -> paid -> shipped -> delivered (admin)"""
+    return services.change_status(order_id, data["status"], current_user)

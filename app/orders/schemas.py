@@ -1,7 +1,9 @@
 import marshmallow as ma
+from marshmallow import validate
 
-from app.fields import Money
-from app.pagination import page_of
+from app.fields import MAX_ID, Money
+from app.orders.services import STATUSES
+from app.pagination import PaginationArgsSchema, page_of
 
 
 class OrderItemSchema(ma.Schema):
@@ -12,6 +14,11 @@ class OrderItemSchema(ma.Schema):
     line_total = Money(metadata={"example": "59.97"})
 
 
+class StatusChangeSchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "pending"})
+    at = ma.fields.AwareDateTime()
+
+
 class OrderSummarySchema(ma.Schema):
     id = ma.fields.Integer(metadata={"example": 1})
     status = ma.fields.String(metadata={"example": "pending"})
@@ -20,12 +27,29 @@ class OrderSummarySchema(ma.Schema):
     item_count = ma.fields.Integer(metadata={"example": 3})
 
 
+class AdminOrderSummarySchema(OrderSummarySchema):
+    user_id = ma.fields.Integer(metadata={"example": 7})
+
+
 class OrderSchema(ma.Schema):
     id = ma.fields.Integer(metadata={"example": 1})
     status = ma.fields.String(metadata={"example": "pending"})
     total = Money(metadata={"example": "59.97"})
     created_at = ma.fields.AwareDateTime()
     items = ma.fields.List(ma.fields.Nested(OrderItemSchema))
+    status_history = ma.fields.List(ma.fields.Nested(StatusChangeSchema))
+
+
+class OrderStatusUpdateSchema(ma.Schema):
+    status = ma.fields.String(
+        required=True, validate=validate.OneOf(STATUSES), metadata={"example": "paid"}
+    )
+
+
+class AdminOrderQueryArgsSchema(PaginationArgsSchema):
+    status = ma.fields.String(validate=validate.OneOf(STATUSES))
+    user_id = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 OrderSummaryPageSchema = page_of(OrderSummarySchema)
+AdminOrderSummaryPageSchema = page_of(AdminOrderSummarySchema)

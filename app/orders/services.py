@@ -1,8 +1,9 @@
-"""Order placement and lookup.
+"""Order placement, lifecycle and lookup.
 
 Placement is one transaction: stock is taken with guarded UPDATEs (never below zero, in
-product-id order so concurrent checkouts lock rows consistently), the lines are snapshotted
-into the order and the cart is emptied. Any failure rolls all of it back.
+product-id order so concurrent checkouts lock rows in the same order and cannot deadlock),
+the lines are snapshotted into the order, the ledger records each movement and the cart is
+emptied. Any failure rolls all of it back.
 """
 
 from decimal import Decimal
@@ -11,10 +12,27 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload, undefer
 
-from app.errors import EmptyCart, NotFound, OutOfStock
+from app.errors import Conflict, EmptyCart, NotFound, OutOfStock
 from app.extensions import db, transaction, utcnow
-from app.models import CartItem, Order, OrderItem, Product, User
+from app.models import CartItem, Order, OrderItem, OrderStatusChange, Product, User
 from app.pagination import paginate
+from app.products.services import record_movement
+
+PENDING, PAID, SHIPPED, DELIVERED, CANCELLED = (
+    "pending",
+    "paid",
+    "shipped",
+    "delivered",
+    "cancelled",
+)
+STATUSES = (PENDING, PAID, SHIPPED, DELIVERED, CANCELLED)
+TRANSITIONS = {
+    PENDING: {PAID, CANCELLED},
+    PAID: {SHIPPED, CANCELLED},
+    SHIPPED: {DELIVERED},
+    DELIVERED: set(),
+    CANCELLED: set(),
+}
 
 
 def _take_stock(line: CartItem) -> OrderItem:
@@ -51,28 +69,87 @@ def place_order(user_id: int) -> Order:
         items = [_take_stock(line) for line in lines]
         order = Order(
             user_id=user_id,
-            status="pending",
+            status=PENDING,
             total=sum((item.line_total for item in items), Decimal("0.00")),
             items=items,
+            status_history=[OrderStatusChange(status=PENDING, changed_by=user_id)],
         )
         session.add(order)
+        session.flush()
+        for item in items:
+            record_movement(item.product_id, -item.quantity, "order placed", order_id=order.id)
         session.execute(delete(CartItem).where(CartItem.user_id == user_id))
     return order
 
 
 def get_order(order_id: int, user: User) -> Order:
     """The order, for its owner or an admin; anyone else gets the same 404 as a missing one."""
-    order = db.session.get(Order, order_id, options=[selectinload(Order.items)])
+    order = db.session.get(
+        Order, order_id, options=[selectinload(Order.items), selectinload(Order.status_history)]
+    )
     if order is None or (order.user_id != user.id and not user.is_admin):
         raise NotFound(f"Order {order_id} was not found.")
     return order
 
 
+def _restock(order: Order, actor: User) -> None:
+    # Product-id order, like checkout, so a cancel and a checkout lock rows alike.
+    for item in sorted(order.items, key=lambda item: item.product_id or 0):
+        if item.product_id is None:
+            continue
+        db.session.execute(
+            update(Product)
+            .where(Product.id == item.product_id)
+            .values(stock=Product.stock + item.quantity, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        record_movement(
+            item.product_id,
+            item.quantity,
+            "order cancelled",
+            order_id=order.id,
+            user_id=actor.id,
+        )
+
+
+def change_status(order_id: int, new_status: str, actor: User) -> Order:
+    """Move an order along the lifecycle; cancelling puts its stock back."""
+    order = get_order(order_id, actor)
+    current = order.status
+    if new_status not in TRANSITIONS[current]:
+        raise Conflict(f"Order {order_id} is {current}: it cannot become {new_status}.")
+    with transaction() as session:
+        # Guarded on the status we checked: of two concurrent changes, one wins.
+        moved = session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == current)
+            .values(status=new_status)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            raise Conflict(f"Order {order_id} changed meanwhile; reload it and try again.")
+        if new_status == CANCELLED:
+            _restock(order, actor)
+        session.add(OrderStatusChange(order_id=order_id, status=new_status, changed_by=actor.id))
+    db.session.refresh(order)
+    return order
+
+
+def cancel_order(order_id: int, actor: User) -> Order:
+    return change_status(order_id, CANCELLED, actor)
+
+
 def order_history(user_id: int, page: int, per_page: int) -> Pagination:
-    stmt = (
-        select(Order)
-        .options(undefer(Order.item_count))
-        .where(Order.user_id == user_id)
-        .order_by(Order.created_at.desc(), Order.id.desc())
-    )
+    return list_orders(page, per_page, user_id=user_id)
+
+
+def list_orders(
+    page: int, per_page: int, *, user_id: int | None = None, status: str | None = None
+) -> Pagination:
+    stmt = select(Order).options(undefer(Order.item_count))
+    if user_id is not None:
+        stmt = stmt.where(Order.user_id == user_id)
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc())
     return paginate(stmt, page, per_page)

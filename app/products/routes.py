@@ -1,10 +1,16 @@
 from flask import url_for
+from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from app.auth.decorators import admin_required
 from app.pagination import PaginationArgsSchema
 from app.products import services
-from app.products.schemas import ProductPageSchema, ProductSchema
+from app.products.schemas import (
+    ProductPageSchema,
+    ProductSchema,
+    StockAdjustmentSchema,
+    StockMovementPageSchema,
+)
 
 blp = Blueprint("products", __name__, url_prefix="/api/products", description="Product catalog")
 
@@ -31,7 +37,7 @@ def get_product(product_id):
 @blp.response(201, ProductSchema)
 def create_product(data):
     """Create a product (admin)"""
-    product = services.create_product(data)
+    product = services.create_product(data, admin_id=current_user.id)
     return product, {"Location": url_for("products.get_product", product_id=product.id)}
 
 
@@ -42,7 +48,7 @@ def create_product(data):
 @blp.alt_response(404, description="No such product")
 def update_product(changes, product_id):
     """Update a product (admin); omitted fields keep their value"""
-    return services.update_product(product_id, changes)
+    return services.update_product(product_id, changes, admin_id=current_user.id)
 
 
 @blp.delete("/<int:product_id>")
@@ -52,3 +58,24 @@ def update_product(changes, product_id):
 def delete_product(product_id):
     """Delete a product (admin): it leaves the catalog and every cart"""
     services.delete_product(product_id)
+
+
+@blp.post("/<int:product_id>/stock")
+@admin_required
+@blp.arguments(StockAdjustmentSchema)
+@blp.response(200, ProductSchema)
+@blp.alt_response(404, description="No such product")
+@blp.alt_response(409, description="The stock would go below 0")
+def adjust_stock(data, product_id):
+    """Add or remove stock, with a reason for the ledger (admin)"""
+    return services.adjust_stock(product_id, data["delta"], data["reason"], current_user.id)
+
+
+@blp.get("/<int:product_id>/stock-movements")
+@admin_required
+@blp.arguments(PaginationArgsSchema, location="query")
+@blp.response(200, StockMovementPageSchema)
+@blp.alt_response(404, description="No such product")
+def list_stock_movements(args, product_id):
+    """The product's stock ledger, newest first (admin)"""
+    return services.list_movements(product_id, **args)

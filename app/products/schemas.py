@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.fields import Money, no_control_characters, not_blank
-from app.pagination import page_of
+from app.pagination import PaginationArgsSchema, page_of
 
 MAX_STOCK = 1_000_000_000
 
@@ -31,3 +31,39 @@ class ProductSchema(ma.Schema):
 
 
 ProductPageSchema = page_of(ProductSchema)
+
+
+class StockAdjustmentSchema(ma.Schema):
+    delta = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=[
+            validate.Range(min=-MAX_STOCK, max=MAX_STOCK),
+            validate.NoneOf([0], error="Must not be 0."),
+        ],
+        metadata={"description": "Units to add (negative to remove)", "example": 10},
+    )
+    reason = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), not_blank, no_control_characters],
+        metadata={"example": "restock from supplier"},
+    )
+
+
+class StockMovementSchema(ma.Schema):
+    id = ma.fields.Integer(metadata={"example": 12})
+    product_id = ma.fields.Integer(metadata={"example": 1})
+    delta = ma.fields.Integer(metadata={"example": -2})
+    reason = ma.fields.String(metadata={"example": "order placed"})
+    order_id = ma.fields.Integer(allow_none=True, metadata={"example": 5})
+    user_id = ma.fields.Integer(allow_none=True, metadata={"example": None})
+    created_at = ma.fields.AwareDateTime()
+
+
+class LowStockArgsSchema(PaginationArgsSchema):
+    threshold = ma.fields.Integer(
+        load_default=5, validate=validate.Range(min=0, max=MAX_STOCK), metadata={"example": 5}
+    )
+
+
+StockMovementPageSchema = page_of(StockMovementSchema)

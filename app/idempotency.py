@@ -1,0 +1,159 @@
+"""`Idempotency-Key` for unsafe requests, with the semantics Stripe documents.
+
+The key is scoped to the user and kept 24 hours in the database, so every worker sees it:
+- same key, same request (user, method, path, body): the stored response is replayed with
+  `Idempotent-Replayed: true`;
+- same key, another request: 422; same key while the first one runs: 409;
+- 4xx answers are stored and replayed; a 5xx is not stored, so the client may retry.
+
+The claim is committed first (so concurrent duplicates see it), then the view's work and
+the stored response are committed together: a crash leaves either both or neither. A claim
+left without a response by a crashed worker is reclaimed once it is older than STALE_AFTER.
+"""
+
+import contextlib
+import hashlib
+import json
+import re
+from datetime import timedelta
+from functools import wraps
+
+from flask import Response, make_response, request
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import (
+    ApiError,
+    Conflict,
+    ValidationFailed,
+    problem_from_http_exception,
+)
+from app.extensions import atomic_request, db, utcnow
+from app.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
+TTL = timedelta(hours=24)
+STALE_AFTER = timedelta(minutes=2)
+REPLAYED_RESPONSE_HEADERS = ("Location",)
+
+HEADER_DOC = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "description": (
+        "Makes a retry safe: a repeated request with the same key (within 24 h) gets the "
+        "first response back instead of acting twice."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "example": "5f0c1a7e-checkout-42",
+}
+
+
+def fingerprint(user_id: int) -> str:
+    """Hash of user, method, path and body; JSON bodies are compared by content."""
+    body = request.get_data()
+    if body:
+        with contextlib.suppress(ValueError):  # not JSON: compare the raw bytes
+            body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    path = request.path.rstrip("/") or "/"
+    head = f"{user_id}\n{request.method}\n{path}\n".encode()
+    return hashlib.sha256(head + body).hexdigest()
+
+
+def _replay(record: IdempotencyKey) -> Response:
+    response = Response(record.response_body, status=record.response_status)
+    response.headers.update(json.loads(record.response_headers or "{}"))
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _claim(user_id: int, key: str, digest: str) -> IdempotencyKey | Response:
+    """Insert the claim, or answer from an existing one (replay, 409 or 422)."""
+    now = utcnow()
+    for _ in range(3):
+        record = db.session.scalar(
+            select(IdempotencyKey).where(
+                IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
+            )
+        )
+        if record is not None:
+            stale = record.response_status is None and record.created_at < now - STALE_AFTER
+            if record.expires_at > now and not stale:
+                if record.fingerprint != digest:
+                    raise ValidationFailed(
+                        {HEADER: ["This key was already used for a different request."]}
+                    )
+                if record.response_status is None:
+                    raise Conflict("A request with this Idempotency-Key is still in progress.")
+                return _replay(record)
+            db.session.delete(record)
+            db.session.flush()
+        record = IdempotencyKey(user_id=user_id, key=key, fingerprint=digest, expires_at=now + TTL)
+        db.session.add(record)
+        try:
+            db.session.commit()
+            return record
+        except IntegrityError:
+            db.session.rollback()  # a concurrent request claimed it first: look again
+    raise Conflict("A request with this Idempotency-Key is still in progress.")
+
+
+def _run(view, args, kwargs) -> Response:
+    try:
+        return make_response(view(*args, **kwargs))
+    except ApiError as error:
+        return error.to_response()
+    except HTTPException as error:
+        return problem_from_http_exception(error)
+
+
+def _store(record_id: int, response: Response) -> None:
+    record = db.session.get(IdempotencyKey, record_id)
+    record.response_status = response.status_code
+    record.response_body = response.get_data()
+    headers = {"Content-Type": response.headers.get("Content-Type")}
+    headers.update(
+        {h: response.headers[h] for h in REPLAYED_RESPONSE_HEADERS if h in response.headers}
+    )
+    record.response_headers = json.dumps(headers)
+
+
+def _release(record_id: int) -> None:
+    db.session.rollback()
+    db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
+    db.session.commit()
+
+
+def idempotent(view):
+    """Honour an Idempotency-Key header on this (authenticated) route."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValidationFailed({HEADER: ["Must be 1 to 255 printable ASCII characters."]})
+        claimed = _claim(current_user.id, key, fingerprint(current_user.id))
+        if isinstance(claimed, Response):
+            return claimed
+        record_id = claimed.id
+        try:
+            with atomic_request():
+                response = _run(view, args, kwargs)
+                if response.status_code >= 500:
+                    _release(record_id)
+                    return response
+                _store(record_id, response)
+                db.session.commit()
+        except BaseException:
+            _release(record_id)
+            raise
+        return response
+
+    return Blueprint.doc(parameters=[HEADER_DOC])(wrapper)
