@@ -5,6 +5,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from app.auth.services import ensure_admin
+from app.idempotency import prune_expired
 
 
 @click.command("create-admin")
@@ -20,5 +21,13 @@ def create_admin_command(username: str, email: str, password: str) -> None:
     click.echo(f"{'Created' if created else 'Promoted'} admin {user.username!r} (id {user.id}).")
 
 
+@click.command("prune-idempotency-keys")
+@with_appcontext
+def prune_idempotency_keys_command() -> None:
+    """Delete Idempotency-Keys older than 24 hours (run it daily, e.g. from cron)."""
+    click.echo(f"Deleted {prune_expired()} expired idempotency key(s).")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(prune_idempotency_keys_command)

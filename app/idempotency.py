@@ -31,7 +31,7 @@ from app.errors import (
     ValidationFailed,
     problem_from_http_exception,
 )
-from app.extensions import atomic_request, db, utcnow
+from app.extensions import atomic_request, db, transaction, utcnow
 from app.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -157,3 +157,12 @@ def idempotent(view):
         return response
 
     return Blueprint.doc(parameters=[HEADER_DOC])(wrapper)
+
+
+def prune_expired() -> int:
+    """Delete keys past their 24 hours; returns how many."""
+    with transaction() as session:
+        result = session.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow())
+        )
+    return result.rowcount

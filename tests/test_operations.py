@@ -1,5 +1,7 @@
 """Operations: health probes, OpenAPI document, CLI, seeding, configuration, migrations."""
 
+from datetime import timedelta
+
 import flask
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,8 +14,8 @@ from sqlalchemy.orm import scoped_session
 import config
 import seed_data
 from app import create_app
-from app.extensions import db
-from app.models import Product, User
+from app.extensions import db, utcnow
+from app.models import IdempotencyKey, Product, User
 from tests.helpers import assert_problem
 
 STRONG_SECRET = "s" * 40
@@ -494,3 +496,26 @@ def test_migrations_are_at_head(app):
             current = set(MigrationContext.configure(connection).get_current_heads())
     assert heads
     assert current == heads
+
+
+def test_prune_idempotency_keys_deletes_only_expired_ones(cli, query, auth):
+    user_id = auth.customer_user.id
+    now = utcnow()
+
+    def add_keys(session):
+        for key, expires_at in (
+            ("old", now - timedelta(seconds=1)),
+            ("new", now + timedelta(hours=1)),
+        ):
+            session.add(
+                IdempotencyKey(
+                    user_id=user_id, key=key, fingerprint="f" * 64, expires_at=expires_at
+                )
+            )
+        session.commit()
+
+    query(add_keys)
+    result = cli("prune-idempotency-keys")
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 expired" in result.output
+    assert query(lambda s: s.scalars(select(IdempotencyKey.key)).all()) == ["new"]
