@@ -1,6 +1,7 @@
 """The single error format: every 4xx/5xx is an RFC 9457 problem+json document."""
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from tests.helpers import assert_problem
 
@@ -191,3 +192,41 @@ def test_service_keeps_working_after_a_500(client, broken_listing, monkeypatch):
     response = client.get("/api/products")
     assert response.status_code == 200
     assert response.get_json()["items"] == []
+
+
+class _DriverError(Exception):
+    def __init__(self, message, sqlstate=None):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        _DriverError("database is locked"),
+        _DriverError("could not serialize access", sqlstate="40001"),
+        _DriverError("deadlock detected", sqlstate="40P01"),
+    ],
+    ids=["sqlite-locked", "pg-serialization", "pg-deadlock"],
+)
+def test_lock_timeout_is_503_problem_with_retry_after(client, monkeypatch, driver_error):
+    def busy(**_kwargs):
+        raise OperationalError("UPDATE products ...", {}, driver_error)
+
+    monkeypatch.setattr("app.products.services.list_products", busy)
+    response = client.get("/api/products")
+    body = assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "1"
+    assert "UPDATE" not in body["detail"]
+
+
+def test_other_database_errors_are_500_without_details(client, monkeypatch):
+    def broken(**_kwargs):
+        raise OperationalError("SELECT secret_column", {}, _DriverError("disk I/O error"))
+
+    monkeypatch.setattr("app.products.services.list_products", broken)
+    response = client.get("/api/products")
+    body = assert_problem(response, 500)
+    assert "secret_column" not in response.get_data(as_text=True)
+    assert "Retry-After" not in response.headers
+    assert body["detail"] == "An unexpected error occurred."
