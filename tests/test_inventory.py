@@ -6,7 +6,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Product, StockMovement
+from app.products.services import record_movement, update_product
 from tests.helpers import assert_problem, count_rows
+from tests.invariants import inventory_violations
 
 PRODUCT_KEYS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"}
 MOVEMENT_KEYS = {"id", "product_id", "delta", "reason", "order_id", "user_id", "created_at"}
@@ -17,19 +19,9 @@ ENVELOPE_KEYS = {"items", "page", "per_page", "total", "pages"}
 
 
 def assert_ledger_balanced(query) -> dict[int, int]:
-    """For every product, stock == sum(delta) of its movements (checked in SQL)."""
-    rows = query(
-        lambda s: s.execute(
-            text(
-                "SELECT p.id, p.stock, COALESCE(SUM(m.delta), 0) AS ledger "
-                "FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id "
-                "GROUP BY p.id, p.stock ORDER BY p.id"
-            )
-        ).all()
-    )
-    unbalanced = {row.id: (row.stock, row.ledger) for row in rows if row.stock != row.ledger}
-    assert unbalanced == {}, f"product: (stock, sum of deltas) -> {unbalanced}"
-    return {row.id: row.stock for row in rows}
+    """Stock, ledger and orders agree (see tests/invariants.py); returns product id -> stock."""
+    assert query(inventory_violations) == []
+    return dict(query(lambda s: s.execute(select(Product.id, Product.stock)).all()))
 
 
 def movements(query, product_id) -> list[dict]:
@@ -322,6 +314,28 @@ def test_setting_stock_records_the_difference(
         "order_id": None,
         "user_id": auth.admin_user.id,
     }
+    assert_ledger_balanced(query)
+
+
+def test_setting_stock_counts_from_the_current_row_not_a_stale_copy(app, make_product, query):
+    """Another checkout took stock after this request loaded the product (as under load on
+    PostgreSQL): setting the old level again must still write the stock and its movement."""
+    product = make_product(stock=10)
+
+    with app.app_context():
+        loaded = db.session.get(Product, product.id)  # the request's copy, held on to
+        assert loaded.stock == 10
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product.id)
+            .values(stock=9)
+            .execution_options(synchronize_session=False)
+        )
+        record_movement(product.id, -1, "order placed elsewhere")
+        update_product(product.id, {"stock": 10})
+
+    assert stock_of(query, product.id) == 10
+    assert [m["delta"] for m in movements(query, product.id)] == [10, -1, 1]
     assert_ledger_balanced(query)
 
 

@@ -23,8 +23,11 @@ def list_products(page: int, per_page: int) -> Pagination:
     return paginate(active_products().order_by(Product.id), page, per_page)
 
 
-def get_product(product_id: int) -> Product:
-    product = db.session.get(Product, product_id)
+def get_product(product_id: int, *, for_update: bool = False) -> Product:
+    """An active product; `for_update` locks its row and reloads it (for absolute changes)."""
+    product = db.session.get(
+        Product, product_id, with_for_update=for_update, populate_existing=for_update
+    )
     if product is None or product.deleted_at is not None:
         raise NotFound(f"Product {product_id} was not found.")
     return product
@@ -63,24 +66,21 @@ def create_product(data: dict, admin_id: int | None = None) -> Product:
     return product
 
 
-def _set_stock(product: Product, stock: int, admin_id: int | None) -> None:
-    """Set an absolute stock level, recording the difference against the locked row."""
-    current = db.session.scalar(
-        select(Product.stock).where(Product.id == product.id).with_for_update()
-    )
-    product.stock = stock
-    record_movement(product.id, stock - current, "stock set by admin", user_id=admin_id)
-
-
 def update_product(product_id: int, changes: dict, admin_id: int | None = None) -> Product:
-    """Apply the given fields; omitted ones keep their value."""
-    product = get_product(product_id)
+    """Apply the given fields; omitted ones keep their value.
+
+    A new stock level is absolute, so the row is locked and read fresh first: the ledger
+    records the difference from the current stock, never from a stale copy.
+    """
     with transaction():
+        product = get_product(product_id, for_update="stock" in changes)
         for field in EDITABLE_FIELDS:
             if field in changes:
                 setattr(product, field, changes[field])
         if "stock" in changes:
-            _set_stock(product, changes["stock"], admin_id)
+            delta = changes["stock"] - product.stock
+            product.stock = changes["stock"]
+            record_movement(product.id, delta, "stock set by admin", user_id=admin_id)
     return product
 
 
