@@ -1,53 +1,30 @@
 """Fixtures: app -> database -> client, plus `auth` (tokens) and `make_product`.
 
-TEST_DATABASE=sqlite (default) runs on a fresh SQLite file; TEST_DATABASE=postgresql creates a
-fresh database on TEST_POSTGRES_URL's server and drops it afterwards. The schema is built by
-the committed migrations, so every run also tests them.
+The session runs on a fresh database of the engine TEST_DATABASE names (see tests/databases.py).
+The schema is built by the committed migrations, so every run also tests them.
 """
 
 import os
-import uuid
 from types import SimpleNamespace
 
 import factory
 import flask_migrate
 import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
 from app.products.schemas import ProductSchema
 from app.products.services import create_product
+from tests.databases import fresh_database
 from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
-
-TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite").lower()
-TEST_POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _render(url) -> str:
-    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    if TEST_DATABASE == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        return
-    if TEST_DATABASE != "postgresql":
-        raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE}")
-    server = make_url(TEST_POSTGRES_URL)
-    name = f"store_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_render(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield _render(server.set(database=name))
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database(tmp_path_factory.mktemp("db"), "store_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,18 +5,16 @@ TEST_POSTGRES_URL's server), migrates it to the first revision, inserts "legacy"
 raw SQL, then upgrades to head.
 """
 
-import uuid
 from types import SimpleNamespace
 
 import flask_migrate
 import pytest
 from flask_jwt_extended import create_access_token
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import TEST_DATABASE, TEST_POSTGRES_URL
+from tests.databases import fresh_database
 
 FIRST_REVISION = "eb3eefba045b"
 CORE_TABLES = {"users", "products", "cart_items", "orders", "order_items", "revoked_tokens"}
@@ -50,23 +48,8 @@ SNAPSHOT_QUERIES = {
 
 @pytest.fixture
 def fresh_database_url(tmp_path):
-    """An empty database of the engine under test, dropped afterwards."""
-    if TEST_DATABASE == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    server = make_url(TEST_POSTGRES_URL)
-    name = f"store_mig_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(tmp_path, "store_mig") as url:
+        yield url
 
 
 @pytest.fixture
