@@ -18,7 +18,8 @@ def create_admin_command(username: str, email: str, password: str) -> None:
     if len(password) < 8:
         raise click.BadParameter("must be at least 8 characters", param_hint="--password")
     user, created = ensure_admin(username, email, password)
-    click.echo(f"{'Created' if created else 'Promoted'} admin {user.username!r} (id {user.id}).")
+    # An existing user is made admin (if not already) and gets the new password.
+    click.echo(f"{'Created' if created else 'Updated'} admin {user.username!r} (id {user.id}).")
 
 
 @click.command("prune-idempotency-keys")

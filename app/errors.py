@@ -4,7 +4,6 @@ Every error response, whatever raised it (a service, webargs validation, werkzeu
 the JWT layer, an unexpected exception), is built by `problem()` below.
 """
 
-import json
 from http import HTTPStatus
 
 import marshmallow as ma
@@ -40,7 +39,12 @@ def problem(
     body = {"type": "about:blank", "title": phrase, "status": status, "detail": detail or phrase}
     if errors:
         body["errors"] = errors
-    return Response(json.dumps(body), status=status, headers=headers, mimetype=PROBLEM_MIMETYPE)
+    # Through the app's JSON provider: same layout and trailing newline as success bodies.
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_MIMETYPE
+    response.headers.update(headers or {})
+    return response
 
 
 class ApiError(Exception):

@@ -247,6 +247,7 @@ def test_create_admin_promotes_an_existing_customer(cli, auth, query):
         "--password", "new-password",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert f"Updated admin 'bob' (id {customer.id})." in result.output
     user = find_user(query, "bob")
     assert user.id == customer.id
     assert user.is_admin is True
