@@ -2,6 +2,8 @@
 
 from sqlalchemy import func, select
 
+from app.models import CartItem, Product
+
 PROBLEM_MIMETYPE = "application/problem+json"
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 
@@ -25,5 +27,19 @@ def assert_problem(response, status: int, *fields: str) -> dict:
     return body
 
 
-def count_rows(query, model) -> int:
-    return query(lambda session: session.scalar(select(func.count()).select_from(model)))
+def count_rows(query, model, *where) -> int:
+    return query(lambda s: s.scalar(select(func.count()).select_from(model).where(*where)))
+
+
+def stock_of(query, product_id: int) -> int:
+    return query(lambda s: s.scalar(select(Product.stock).where(Product.id == product_id)))
+
+
+def cart_lines(query, user_id: int) -> dict[int, int]:
+    """The user's cart as {product_id: quantity}, read from the database."""
+    return query(
+        lambda s: {
+            line.product_id: line.quantity
+            for line in s.scalars(select(CartItem).where(CartItem.user_id == user_id))
+        }
+    )

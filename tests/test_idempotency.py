@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 
 from app.extensions import db, utcnow
 from app.idempotency import STALE_AFTER, fingerprint
-from app.models import CartItem, IdempotencyKey, Order, Product, StockMovement
-from tests.helpers import assert_problem, count_rows
+from app.models import IdempotencyKey, Order, StockMovement
+from tests.helpers import assert_problem, cart_lines, count_rows, stock_of
 
 KEY = "checkout-5f0c1a7e"
 HEADER = "Idempotency-Key"
@@ -33,19 +33,6 @@ def add_to_cart(client, headers, product_id, quantity=1):
 
 def checkout(client, headers, key=KEY, path="/api/orders", **kwargs):
     return client.post(path, headers=with_key(headers, key), **kwargs)
-
-
-def stock_of(query, product_id):
-    return query(lambda s: s.scalar(select(Product.stock).where(Product.id == product_id)))
-
-
-def cart_lines(query, user_id):
-    return query(
-        lambda s: {
-            line.product_id: line.quantity
-            for line in s.scalars(select(CartItem).where(CartItem.user_id == user_id))
-        }
-    )
 
 
 def order_ids(query, user_id=None):

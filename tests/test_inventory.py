@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Product, StockMovement
 from app.products.services import record_movement, update_product
-from tests.helpers import assert_problem, count_rows
+from tests.helpers import assert_problem, count_rows, stock_of
 from tests.invariants import inventory_violations
 
 PRODUCT_KEYS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"}
@@ -42,10 +42,6 @@ def movements(query, product_id) -> list[dict]:
         }
         for row in rows
     ]
-
-
-def stock_of(query, product_id):
-    return query(lambda s: s.scalar(select(Product.stock).where(Product.id == product_id)))
 
 
 def add_to_cart(client, headers, product_id, quantity):

@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask.cli import FlaskGroup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import scoped_session
 
@@ -16,14 +16,10 @@ import seed_data
 from app import create_app
 from app.extensions import db, utcnow
 from app.models import IdempotencyKey, Product, User
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, count_rows
 
 STRONG_SECRET = "s" * 40
 STRONG_JWT_SECRET = "j" * 40
-
-
-def count(query, model):
-    return query(lambda s: s.scalar(select(func.count()).select_from(model)))
 
 
 def login(client, username, password):
@@ -251,7 +247,7 @@ def test_create_admin_promotes_an_existing_customer(cli, auth, query):
     user = find_user(query, "bob")
     assert user.id == customer.id
     assert user.is_admin is True
-    assert count(query, User) == 1
+    assert count_rows(query, User) == 1
 
 
 def test_promoted_customer_token_now_passes_admin_guard(cli, auth, client):
@@ -295,7 +291,7 @@ def test_create_admin_rejects_short_password(cli, query):
     assert result.exit_code != 0
     assert "password" in result.output.lower()
     assert find_user(query, "root") is None
-    assert count(query, User) == 0
+    assert count_rows(query, User) == 0
 
 
 @pytest.mark.parametrize("missing", ["--username", "--email"])
@@ -304,7 +300,7 @@ def test_create_admin_requires_username_and_email(cli, query, missing):
     del args[missing]
     result = cli("create-admin", *[part for pair in args.items() for part in pair])
     assert result.exit_code != 0
-    assert count(query, User) == 0
+    assert count_rows(query, User) == 0
 
 
 # --- seed ----------------------------------------------------------------------------------
@@ -315,7 +311,7 @@ def test_seed_creates_demo_products_and_admin(app, query):
         created, admin_created = seed_data.seed("admin", "admin@example.com", "admin-password")
     assert created == len(seed_data.DEMO_PRODUCTS)
     assert admin_created is True
-    assert count(query, Product) == len(seed_data.DEMO_PRODUCTS)
+    assert count_rows(query, Product) == len(seed_data.DEMO_PRODUCTS)
     admin = find_user(query, "admin")
     assert admin.is_admin is True
 
@@ -326,8 +322,8 @@ def test_seed_is_idempotent(app, query):
         created, admin_created = seed_data.seed("admin", "admin@example.com", "admin-password")
     assert created == 0
     assert admin_created is False
-    assert count(query, Product) == len(seed_data.DEMO_PRODUCTS)
-    assert count(query, User) == 1
+    assert count_rows(query, Product) == len(seed_data.DEMO_PRODUCTS)
+    assert count_rows(query, User) == 1
     names = query(lambda s: s.scalars(select(Product.name)).all())
     assert sorted(names) == sorted(name for name, *_ in seed_data.DEMO_PRODUCTS)
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Order, OrderStatusChange, Product, StockMovement
-from tests.helpers import assert_problem
+from app.models import Order, OrderStatusChange, StockMovement
+from tests.helpers import assert_problem, stock_of
 
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled")
 ALLOWED_MOVES = {
@@ -72,10 +72,6 @@ def order_in(client, auth, status, *lines):
     order = buy(client, auth.customer, *lines)
     advance(client, auth, order["id"], PATH_TO[status])
     return order["id"]
-
-
-def stock_of(query, product_id):
-    return query(lambda s: s.scalar(select(Product.stock).where(Product.id == product_id)))
 
 
 def api_stock(client, product_id):

@@ -3,10 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.models import CartItem, Order, OrderItem, Product
-from tests.helpers import assert_problem
+from app.models import Order, OrderItem
+from tests.helpers import assert_problem, cart_lines, count_rows, stock_of
 
 
 def add_to_cart(client, headers, product_id, quantity):
@@ -28,23 +28,6 @@ def buy(client, headers, *lines):
     for product_id, quantity in lines:
         add_to_cart(client, headers, product_id, quantity)
     return place_order(client, headers)
-
-
-def count(query, model, *where):
-    return query(lambda s: s.scalar(select(func.count()).select_from(model).where(*where)))
-
-
-def stock_of(query, product_id):
-    return query(lambda s: s.scalar(select(Product.stock).where(Product.id == product_id)))
-
-
-def cart_lines(query, user_id):
-    return query(
-        lambda s: {
-            line.product_id: line.quantity
-            for line in s.scalars(select(CartItem).where(CartItem.user_id == user_id))
-        }
-    )
 
 
 # --- placing an order -------------------------------------------------------------------------
@@ -163,7 +146,7 @@ def test_place_order_stores_order_and_item_rows(client, auth, make_product, quer
     second = make_product(price="4.00", stock=5, name="Pad")
     order = buy(client, auth.customer, (first.id, 2), (second.id, 1))
 
-    assert count(query, Order, Order.user_id == auth.customer_user.id) == 1
+    assert count_rows(query, Order, Order.user_id == auth.customer_user.id) == 1
     rows = query(
         lambda s: [
             (item.product_id, item.product_name, str(item.unit_price), item.quantity)
@@ -180,7 +163,7 @@ def test_place_order_with_empty_cart_is_409(client, auth, query):
 
     body = assert_problem(response, 409)
     assert "empty" in body["detail"].lower()
-    assert count(query, Order) == 0
+    assert count_rows(query, Order) == 0
 
 
 def test_place_order_twice_second_time_cart_is_empty_409(client, auth, make_product, query):
@@ -191,7 +174,7 @@ def test_place_order_twice_second_time_cart_is_empty_409(client, auth, make_prod
     response = client.post("/api/orders", headers=auth.customer)
 
     assert_problem(response, 409)
-    assert count(query, Order) == 1
+    assert count_rows(query, Order) == 1
     assert stock_of(query, product.id) == 4
 
 
@@ -278,8 +261,8 @@ def test_shortage_leaves_the_cart_unchanged(client, auth, short_cart, query):
 def test_shortage_creates_no_order_rows(client, auth, short_cart, query):
     assert_problem(client.post("/api/orders", headers=auth.customer), 409)
 
-    assert count(query, Order) == 0
-    assert count(query, OrderItem) == 0
+    assert count_rows(query, Order) == 0
+    assert count_rows(query, OrderItem) == 0
     history = client.get("/api/orders/history", headers=auth.customer)
     assert history.status_code == 200
     assert history.get_json()["items"] == []
@@ -298,7 +281,7 @@ def test_shortage_on_first_line_also_rolls_back(client, auth, make_product, quer
     assert "Early Scarce" in body["detail"]
     assert stock_of(query, scarce.id) == 1
     assert stock_of(query, plenty.id) == 5
-    assert count(query, Order) == 0
+    assert count_rows(query, Order) == 0
 
 
 def test_checkout_after_fixing_the_shortage_succeeds(client, auth, short_cart, query):
@@ -312,7 +295,7 @@ def test_checkout_after_fixing_the_shortage_succeeds(client, auth, short_cart, q
     assert order["total"] == "27.00"
     assert stock_of(query, plenty.id) == 8
     assert stock_of(query, scarce.id) == 0
-    assert count(query, Order) == 1
+    assert count_rows(query, Order) == 1
 
 
 def test_product_deleted_from_cart_is_not_ordered(client, auth, make_product, query):
@@ -348,7 +331,7 @@ def test_two_buyers_decrements_accumulate_and_third_gets_409(client, auth, make_
     assert "Limited Edition" in body["detail"]
     assert stock_of(query, product.id) == 0
     assert cart_lines(query, carol.id) == {product.id: 1}
-    assert count(query, Order) == 2
+    assert count_rows(query, Order) == 2
 
 
 # --- snapshots --------------------------------------------------------------------------------
@@ -634,4 +617,4 @@ def test_unauthenticated_checkout_changes_nothing(client, auth, make_product, qu
 
     assert stock_of(query, product.id) == 5
     assert cart_lines(query, auth.customer_user.id) == {product.id: 2}
-    assert count(query, Order) == 0
+    assert count_rows(query, Order) == 0

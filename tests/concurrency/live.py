@@ -177,6 +177,11 @@ class LiveStore:
             data = {"name": name or f"Item {secrets.token_hex(3)}", "price": Decimal(price)}
             return create_product({**data, "stock": stock}).id
 
+    def add_to_cart(self, headers: dict, product_id: int, quantity: int = 1) -> Outcome:
+        with requests.Session() as http:
+            body = {"product_id": product_id, "quantity": quantity}
+            return call(http, "POST", self.url("/api/cart"), "add", json=body, headers=headers)
+
     def query(self, fn):
         """Run fn(session) against the server's database."""
         with self.app.app_context():

@@ -21,15 +21,7 @@ def test_last_units_are_sold_exactly_once(live_store):
     customers = live_store.users(CUSTOMERS)
 
     def fill_cart(customer):
-        with requests.Session() as http:
-            return call(
-                http,
-                "POST",
-                live_store.url("/api/cart"),
-                "add",
-                json={"product_id": product_id, "quantity": 1},
-                headers=customer.headers,
-            )
+        return live_store.add_to_cart(customer.headers, product_id)
 
     with ThreadPoolExecutor(8) as pool:
         assert {outcome.status for outcome in pool.map(fill_cart, customers)} == {200}

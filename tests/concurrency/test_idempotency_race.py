@@ -7,7 +7,6 @@ import requests
 from sqlalchemy import select
 
 from app.models import Order, Product
-from tests.concurrency.live import call
 from tests.invariants import inventory_violations
 
 COPIES = 8
@@ -17,15 +16,7 @@ def test_simultaneous_retries_with_one_key_place_one_order(live_store):
     product_id = live_store.product(stock=10)
     (customer,) = live_store.users(1)
     headers = {**customer.headers, "Idempotency-Key": "checkout-race-1"}
-    with requests.Session() as http:
-        added = call(
-            http,
-            "POST",
-            live_store.url("/api/cart"),
-            "add",
-            json={"product_id": product_id, "quantity": 2},
-            headers=customer.headers,
-        )
+    added = live_store.add_to_cart(customer.headers, product_id, quantity=2)
     assert added.status == 200
 
     start = threading.Barrier(COPIES)
