@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
     from app.extensions import api, db, jwt, migrate
     from app.fields import Int64Converter
+    from app.openapi import id_path_schema
 
     app.url_map.converters["int"] = Int64Converter
     db.init_app(app)
@@ -49,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(jwt)
     api.init_app(app)
+    api.register_converter(Int64Converter, id_path_schema)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

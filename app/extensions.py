@@ -9,13 +9,12 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import has_request_context, request
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
-from flask_smorest import Api as BaseApi
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, Numeric, event
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
-from app.errors import ProblemSchema, problem_from_http_exception
+from app.openapi import Api, schema_name
 
 
 class UTCDateTime(TypeDecorator):
@@ -91,22 +90,6 @@ def _sqlite_begin(connection):
         return
     read_only = has_request_context() and request.method in READ_ONLY_METHODS
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-
-
-class Api(BaseApi):
-    """flask-smorest Api whose HTTP errors are problem+json (see app.errors)."""
-
-    ERROR_SCHEMA = ProblemSchema
-
-    def handle_http_exception(self, error):
-        return problem_from_http_exception(error)
-
-
-def schema_name(schema) -> str:
-    """OpenAPI component name: the class name without "Schema"; partial ones get "Update"."""
-    cls = schema if isinstance(schema, type) else type(schema)
-    name = cls.__name__.removesuffix("Schema")
-    return name + "Update" if getattr(schema, "partial", False) else name
 
 
 db = SQLAlchemy(model_class=Base)

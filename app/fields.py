@@ -36,6 +36,14 @@ class Money(ma.fields.Decimal):
         return format(Decimal(value).quantize(CENT), "f")
 
 
+class Timestamp(ma.fields.AwareDateTime):
+    """An ISO 8601 time in UTC with its offset, e.g. 2026-11-25T10:00:00+00:00."""
+
+    def __init__(self, **kwargs):
+        metadata = {"example": "2026-11-25T10:00:00+00:00", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+
 class Int64Converter(IntegerConverter):
     """`<int:...>` path segments limited to 64 bits: a larger id is a 404, not a DB error."""
 

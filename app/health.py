@@ -1,12 +1,12 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import problem
 from app.extensions import db
+from app.openapi import Blueprint
 
 blp = Blueprint("operations", __name__, description="Health probes")
 

@@ -33,6 +33,7 @@ from app.errors import (
 )
 from app.extensions import atomic_request, db, transaction, utcnow
 from app.models import IdempotencyKey
+from app.openapi import error_responses
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -156,7 +157,7 @@ def idempotent(view):
             raise
         return response
 
-    return Blueprint.doc(parameters=[HEADER_DOC])(wrapper)
+    return Blueprint.doc(parameters=[HEADER_DOC])(error_responses(409, 422)(wrapper))
 
 
 def prune_expired() -> int:

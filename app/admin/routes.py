@@ -1,8 +1,7 @@
 """Back-office views across users: every order, low stock."""
 
-from flask_smorest import Blueprint
-
 from app.auth.decorators import admin_required
+from app.openapi import Blueprint
 from app.orders import services as orders
 from app.orders.schemas import AdminOrderQueryArgsSchema, AdminOrderSummaryPageSchema
 from app.products import services as products

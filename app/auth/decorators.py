@@ -3,11 +3,9 @@
 from functools import wraps
 
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 
 from app.errors import Forbidden
-
-BEARER_AUTH = [{"bearerAuth": []}]
+from app.openapi import bearer_auth
 
 
 def login_required(fn=None, *, refresh: bool = False, any_token_type: bool = False):
@@ -15,7 +13,7 @@ def login_required(fn=None, *, refresh: bool = False, any_token_type: bool = Fal
 
     def decorator(view):
         guarded = jwt_required(refresh=refresh, verify_type=not any_token_type)(view)
-        return Blueprint.doc(security=BEARER_AUTH)(guarded)
+        return bearer_auth()(guarded)
 
     return decorator(fn) if fn is not None else decorator
 
@@ -29,4 +27,4 @@ def admin_required(view):
             raise Forbidden("Administrator rights are required.")
         return view(*args, **kwargs)
 
-    return login_required(guarded)
+    return bearer_auth(403)(login_required(guarded))

@@ -1,5 +1,4 @@
 from flask_jwt_extended import current_user, get_jwt
-from flask_smorest import Blueprint
 
 from app.auth import services
 from app.auth.decorators import login_required
@@ -10,6 +9,7 @@ from app.auth.schemas import (
     TokenPairSchema,
     UserSchema,
 )
+from app.openapi import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 

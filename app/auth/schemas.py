@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import no_control_characters
+from app.fields import Timestamp, no_control_characters
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
@@ -35,7 +35,7 @@ class UserSchema(ma.Schema):
     username = ma.fields.String(dump_only=True, metadata={"example": "alice"})
     email = ma.fields.String(dump_only=True, metadata={"example": "alice@example.com"})
     is_admin = ma.fields.Boolean(dump_only=True, metadata={"example": False})
-    created_at = ma.fields.AwareDateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class LoginSchema(ma.Schema):
@@ -52,11 +52,14 @@ class LoginSchema(ma.Schema):
     )
 
 
+JWT_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+
+
 class AccessTokenSchema(ma.Schema):
-    access_token = ma.fields.String()
+    access_token = ma.fields.String(metadata={"example": JWT_EXAMPLE})
     token_type = ma.fields.String(metadata={"example": "Bearer"})
     expires_in = ma.fields.Integer(metadata={"description": "Seconds", "example": 900})
 
 
 class TokenPairSchema(AccessTokenSchema):
-    refresh_token = ma.fields.String()
+    refresh_token = ma.fields.String(metadata={"example": JWT_EXAMPLE})

@@ -1,10 +1,10 @@
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.auth.decorators import login_required
 from app.cart import services
 from app.cart.schemas import CartAddSchema, CartQuantitySchema, CartSchema
 from app.idempotency import idempotent
+from app.openapi import Blueprint
 
 blp = Blueprint("cart", __name__, url_prefix="/api/cart", description="The user's shopping cart")
 

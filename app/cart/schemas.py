@@ -22,10 +22,16 @@ class CartSchema(ma.Schema):
 
 class CartAddSchema(ma.Schema):
     product_id = ma.fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"example": 1},
     )
     quantity = ma.fields.Integer(
-        load_default=1, strict=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY)
+        load_default=1,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_LINE_QUANTITY),
+        metadata={"example": 2},
     )
 
 
@@ -34,5 +40,5 @@ class CartQuantitySchema(ma.Schema):
         required=True,
         strict=True,
         validate=validate.Range(min=0, max=MAX_LINE_QUANTITY),
-        metadata={"description": "0 removes the line"},
+        metadata={"description": "0 removes the line", "example": 3},
     )

@@ -1,9 +1,9 @@
 from flask import url_for
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.auth.decorators import admin_required, login_required
 from app.idempotency import idempotent
+from app.openapi import Blueprint
 from app.orders import services
 from app.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
 from app.pagination import PaginationArgsSchema

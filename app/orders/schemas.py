@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import MAX_ID, Money
+from app.fields import MAX_ID, Money, Timestamp
 from app.orders.services import STATUSES
 from app.pagination import PaginationArgsSchema, page_of
 
@@ -16,14 +16,14 @@ class OrderItemSchema(ma.Schema):
 
 class StatusChangeSchema(ma.Schema):
     status = ma.fields.String(metadata={"example": "pending"})
-    at = ma.fields.AwareDateTime()
+    at = Timestamp()
 
 
 class OrderSummarySchema(ma.Schema):
     id = ma.fields.Integer(metadata={"example": 1})
     status = ma.fields.String(metadata={"example": "pending"})
     total = Money(metadata={"example": "59.97"})
-    created_at = ma.fields.AwareDateTime()
+    created_at = Timestamp()
     item_count = ma.fields.Integer(metadata={"example": 3})
 
 
@@ -35,7 +35,7 @@ class OrderSchema(ma.Schema):
     id = ma.fields.Integer(metadata={"example": 1})
     status = ma.fields.String(metadata={"example": "pending"})
     total = Money(metadata={"example": "59.97"})
-    created_at = ma.fields.AwareDateTime()
+    created_at = Timestamp()
     items = ma.fields.List(ma.fields.Nested(OrderItemSchema))
     status_history = ma.fields.List(ma.fields.Nested(StatusChangeSchema))
 

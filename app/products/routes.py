@@ -1,8 +1,8 @@
 from flask import url_for
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.auth.decorators import admin_required
+from app.openapi import Blueprint
 from app.pagination import PaginationArgsSchema
 from app.products import services
 from app.products.schemas import (

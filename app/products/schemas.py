@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import Money, no_control_characters, not_blank
+from app.fields import Money, Timestamp, no_control_characters, not_blank
 from app.pagination import PaginationArgsSchema, page_of
 
 MAX_STOCK = 1_000_000_000
@@ -26,8 +26,8 @@ class ProductSchema(ma.Schema):
         validate=validate.Range(min=0, max=MAX_STOCK),
         metadata={"example": 25},
     )
-    created_at = ma.fields.AwareDateTime(dump_only=True)
-    updated_at = ma.fields.AwareDateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
+    updated_at = Timestamp(dump_only=True)
 
 
 ProductPageSchema = page_of(ProductSchema)
@@ -57,7 +57,7 @@ class StockMovementSchema(ma.Schema):
     reason = ma.fields.String(metadata={"example": "order placed"})
     order_id = ma.fields.Integer(allow_none=True, metadata={"example": 5})
     user_id = ma.fields.Integer(allow_none=True, metadata={"example": None})
-    created_at = ma.fields.AwareDateTime()
+    created_at = Timestamp()
 
 
 class LowStockArgsSchema(PaginationArgsSchema):

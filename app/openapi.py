@@ -1,0 +1,110 @@
+"""The OpenAPI side of flask-smorest, customised once for every resource.
+
+- Every error response is documented as problem+json (app.errors) with a realistic example.
+- `Blueprint.arguments` on a JSON body also documents 400 (malformed), 413 and 415;
+  `alt_response(4xx)` without a schema documents the problem body.
+- `error_responses(...)` documents errors raised outside a view (auth guards, idempotency).
+"""
+
+from http import HTTPStatus
+
+from flask_smorest import Api as BaseApi
+from flask_smorest import Blueprint as BaseBlueprint
+from flask_smorest.utils import prepare_response
+
+from app.errors import PROBLEM_MIMETYPE, ProblemSchema, problem_from_http_exception
+from app.fields import MAX_ID
+
+ERROR_DETAILS = {
+    400: "The request body is not valid JSON.",
+    401: "The token has expired.",
+    403: "Administrator rights are required.",
+    404: "Product 42 was not found.",
+    405: "The method is not allowed for the requested URL.",
+    409: "Not enough stock for 'Coffee mug': 1 available, 3 requested.",
+    413: "The request body is larger than the limit of 1 MiB.",
+    415: "The request body must be JSON (Content-Type: application/json).",
+    422: "Invalid input: price.",
+    429: "Too many requests: retry after the time given in Retry-After.",
+    500: "An unexpected error occurred.",
+    503: "The database is busy; retry the request shortly.",
+}
+VALIDATION_ERRORS = {"price": ["Must have at most 2 decimal places."]}
+BEARER_AUTH = [{"bearerAuth": []}]
+
+
+def problem_example(status: int, detail: str | None = None) -> dict:
+    phrase = HTTPStatus(status).phrase
+    example = {
+        "type": "about:blank",
+        "title": phrase,
+        "status": status,
+        "detail": detail or ERROR_DETAILS.get(status, phrase),
+    }
+    if status == 422:
+        example["errors"] = VALIDATION_ERRORS
+    return example
+
+
+def schema_name(schema) -> str:
+    """OpenAPI component name: the class name without "Schema"; partial ones get "Update"."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    return name + "Update" if getattr(schema, "partial", False) else name
+
+
+def id_path_schema(_converter) -> dict:
+    """`<int:...>` path ids are 64-bit, as the database stores them (app.fields)."""
+    return {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+
+
+def error_responses(*statuses: int):
+    """Document problem+json responses (the components Api registers) on a view."""
+    return BaseBlueprint.doc(responses={status: HTTPStatus(status).name for status in statuses})
+
+
+def bearer_auth(*statuses: int):
+    """Document the bearer-token requirement and the errors it brings (401, maybe 403)."""
+
+    def decorator(view):
+        return BaseBlueprint.doc(security=BEARER_AUTH)(error_responses(401, *statuses)(view))
+
+    return decorator
+
+
+class Api(BaseApi):
+    """flask-smorest Api whose HTTP errors are problem+json, in responses and in the spec."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return problem_from_http_exception(error)
+
+    def _register_responses(self):
+        """One lazy response component per error status (e.g. NOT_FOUND), and the default."""
+        for status in HTTPStatus:
+            if status >= 400:
+                self._register_problem(status.name, status.phrase, problem_example(status))
+        self._register_problem(
+            self.DEFAULT_ERROR_RESPONSE_NAME, "Unexpected error", problem_example(500)
+        )
+
+    def _register_problem(self, name: str, description: str, example: dict) -> None:
+        response = {"description": description, "schema": self.ERROR_SCHEMA, "example": example}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response(name, response, lazy=True)
+
+
+class Blueprint(BaseBlueprint):
+    def arguments(self, schema, *, location="json", **kwargs):
+        decorator = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return decorator
+        return lambda view: error_responses(400, 413, 415)(decorator(view))
+
+    def alt_response(self, status_code, response=None, *, description=None, **kwargs):
+        """An error without its own schema is documented as a problem, with an example."""
+        if response is None and int(status_code) >= 400 and "schema" not in kwargs:
+            kwargs.setdefault("example", problem_example(int(status_code), description))
+            kwargs |= {"schema": ProblemSchema, "content_type": PROBLEM_MIMETYPE}
+        return super().alt_response(status_code, response, description=description, **kwargs)
