@@ -75,6 +75,17 @@ class Config:
     API_TITLE = "Flask Store API"
     API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.0.3"
+    API_SPEC_OPTIONS = {
+        "info": {
+            "description": (
+                "E-commerce store: accounts, catalog, cart and orders. Authenticate with "
+                "`Authorization: Bearer <access_token>` from `POST /api/auth/login`. Money is a "
+                "decimal string with two places (`\"19.99\"`). Every error is "
+                "`application/problem+json` (RFC 9457)."
+            ),
+        },
+        "servers": [{"url": "http://127.0.0.1:5000", "description": "Local (make run)"}],
+    }
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"

@@ -101,7 +101,13 @@ class ValidationFailed(ApiError):
 
 
 def _validation_detail(errors: dict) -> str:
-    return "Invalid input: " + ", ".join(sorted(map(str, errors))) + "."
+    """One line naming each field with its first message, e.g. "Invalid input: price: ..." """
+    parts = []
+    for field in sorted(errors, key=str):
+        messages = errors[field]
+        first = messages[0] if isinstance(messages, list) and messages else None
+        parts.append(f"{field}: {first}" if isinstance(first, str) else str(field))
+    return "Invalid input: " + "; ".join(parts)
 
 
 def _flatten_webargs_messages(messages: dict) -> dict:

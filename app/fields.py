@@ -1,5 +1,6 @@
 """Shared marshmallow fields."""
 
+import unicodedata
 from decimal import Decimal
 
 import marshmallow as ma
@@ -24,10 +25,11 @@ class Money(ma.fields.Decimal):
 
     def _deserialize(self, value, attr, data, **kwargs):
         amount = super()._deserialize(value, attr, data, **kwargs)
-        if amount != amount.quantize(CENT):
-            raise ma.ValidationError("Must have at most 2 decimal places.")
+        # Size first: quantizing 1e30 to cents would overflow the decimal context.
         if abs(amount) > MAX_MONEY:
             raise ma.ValidationError(f"Must not exceed {MAX_MONEY}.")
+        if amount != amount.quantize(CENT):
+            raise ma.ValidationError("Must have at most 2 decimal places.")
         return amount.quantize(CENT)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -56,7 +58,8 @@ class Int64Converter(IntegerConverter):
 
 
 def no_control_characters(value: str) -> None:
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+    """No C0/C1 controls, DEL or NUL (PostgreSQL cannot store NUL); tabs and newlines are fine."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
         raise ma.ValidationError("Must not contain control characters.")
 
 

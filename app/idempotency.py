@@ -59,7 +59,8 @@ def fingerprint(user_id: int) -> str:
     """Hash of user, method, path and body; JSON bodies are compared by content."""
     body = request.get_data()
     if body:
-        with contextlib.suppress(ValueError):  # not JSON: compare the raw bytes
+        # Not JSON (or beyond the parser's limits): compare the raw bytes.
+        with contextlib.suppress(ValueError, RecursionError):
             body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     path = request.path.rstrip("/") or "/"
     head = f"{user_id}\n{request.method}\n{path}\n".encode()

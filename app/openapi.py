@@ -6,11 +6,15 @@
 - `error_responses(...)` documents errors raised outside a view (auth guards, idempotency).
 """
 
+import json
 from http import HTTPStatus
 
+import marshmallow as ma
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.utils import prepare_response
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, abort
 
 from app.errors import PROBLEM_MIMETYPE, ProblemSchema, problem_from_http_exception
 from app.fields import MAX_ID
@@ -24,7 +28,7 @@ ERROR_DETAILS = {
     409: "Not enough stock for 'Coffee mug': 1 available, 3 requested.",
     413: "The request body is larger than the limit of 1 MiB.",
     415: "The request body must be JSON (Content-Type: application/json).",
-    422: "Invalid input: price.",
+    422: "Invalid input: price: Must have at most 2 decimal places.",
     429: "Too many requests: retry after the time given in Retry-After.",
     500: "An unexpected error occurred.",
     503: "The database is busy; retry the request shortly.",
@@ -95,7 +99,32 @@ class Api(BaseApi):
         self.spec.components.response(name, response, lazy=True)
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs, stricter: an unknown query parameter is a 422 (a typo such as `per_pgae` must
+    not pass silently), JSON beyond the parser's limits (4,300-digit integers, deep nesting)
+    is malformed (400) rather than a 500, and a body that is not an object says so."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+    def _raw_load_json(self, req):
+        try:
+            data = super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs' own handling: empty body or a 400
+        except (ValueError, RecursionError) as error:
+            self._handle_invalid_json_error(error, req)
+        if data is not missing and not isinstance(data, dict):
+            abort(422, messages={"json": {"body": ["Must be a JSON object."]}})
+        return data
+
+
 class Blueprint(BaseBlueprint):
+    ARGUMENTS_PARSER = ArgumentsParser()
+
     def arguments(self, schema, *, location="json", **kwargs):
         decorator = super().arguments(schema, location=location, **kwargs)
         if location != "json":

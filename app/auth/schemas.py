@@ -41,7 +41,7 @@ class UserSchema(ma.Schema):
 class LoginSchema(ma.Schema):
     username = ma.fields.String(
         required=True,
-        validate=validate.Length(min=1, max=254),
+        validate=[validate.Length(min=1, max=254), no_control_characters],
         metadata={"description": "Username or email.", "example": "alice"},
     )
     password = ma.fields.String(
