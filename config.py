@@ -80,7 +80,7 @@ class Config:
             "description": (
                 "E-commerce store: accounts, catalog, cart and orders. Authenticate with "
                 "`Authorization: Bearer <access_token>` from `POST /api/auth/login`. Money is a "
-                "decimal string with two places (`\"19.99\"`). Every error is "
+                'decimal string with two places (`"19.99"`). Every error is '
                 "`application/problem+json` (RFC 9457)."
             ),
         },
