@@ -12,7 +12,7 @@ PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: install run migrate seed serve test lint format test-sqlite test-postgres \
-	ensure-postgres clean
+	ensure-postgres openapi clean
 
 install: $(INSTALLED)
 
@@ -38,6 +38,10 @@ test: lint test-sqlite test-postgres
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The committed openapi.json (for Postman and frontends); a test fails when it is stale.
+openapi: install
+	$(BIN)/flask --app app openapi write openapi.json
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -88,8 +88,17 @@ class Config:
     }
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
+    # Assets served by the app itself (app.openapi): the docs work offline.
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    OPENAPI_SWAGGER_UI_URL = "/api/docs-assets/swagger_ui/"
+    OPENAPI_SWAGGER_UI_CONFIG = {
+        "persistAuthorization": True,
+        "deepLinking": True,
+        "displayRequestDuration": True,
+        "validatorUrl": None,
+    }
+    OPENAPI_REDOC_PATH = "redoc"
+    OPENAPI_REDOC_URL = "/api/docs-assets/redoc/redoc.standalone.js"
 
     def validate(self) -> None:
         """Hook for environments that must refuse unsafe settings."""

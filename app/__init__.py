@@ -41,7 +41,7 @@ def _default_database(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
     from app.extensions import api, db, jwt, migrate
-    from app.fields import Int64Converter
+    from app.fields import Int64Converter, Money
     from app.openapi import id_path_schema
 
     app.url_map.converters["int"] = Int64Converter
@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     register_jwt_callbacks(jwt)
     api.init_app(app)
     api.register_converter(Int64Converter, id_path_schema)
+    api.register_field(Money, None, None)  # documented by its own `oneOf` (app.fields)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
@@ -62,11 +63,14 @@ def register_blueprints(app: Flask) -> None:
     from app.cart.routes import blp as cart_blp
     from app.extensions import api
     from app.health import blp as health_blp
+    from app.openapi import doc_assets_blueprints
     from app.orders.routes import blp as orders_blp
     from app.products.routes import blp as products_blp
 
     for blueprint in (auth_blp, products_blp, cart_blp, orders_blp, admin_blp, health_blp):
         api.register_blueprint(blueprint)
+    for blueprint in doc_assets_blueprints():
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Shared marshmallow fields."""
 
+import re
 import unicodedata
 from decimal import Decimal
 
@@ -9,28 +10,47 @@ from werkzeug.routing import IntegerConverter
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999.99")  # Numeric(12, 2)
+FLOAT_TOLERANCE = Decimal("1e-9")
+PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+# What the OpenAPI document says of every Money field (its type is left to this `oneOf`).
+MONEY_DOC = {
+    "oneOf": [
+        {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
+        {"type": "number", "minimum": 0, "maximum": float(MAX_MONEY), "multipleOf": 0.01},
+    ],
+    "description": 'An amount with 2 decimals, as a string ("19.99") in every response; '
+    "a request may also send a JSON number.",
+    "example": "19.99",
+}
 MAX_ID = 2**63 - 1  # BIGINT range on every engine
 
 
 class Money(ma.fields.Decimal):
-    """Money: a decimal string with 2 places in JSON; input may be a number or a string.
+    """Money: a decimal string with 2 places in JSON ("19.99"), never negative.
 
-    marshmallow's `places` would silently round "1.999"; this rejects it instead.
+    Input may also be a JSON number. marshmallow's `places` would silently round "1.999";
+    this rejects it. A float a hair off a cent (0.57 sent as 0.5700000000000001 by a
+    JavaScript client) is taken as that cent.
     """
 
     def __init__(self, **kwargs):
-        metadata = {"type": "string", "format": "decimal", "example": "19.99"}
-        metadata.update(kwargs.pop("metadata", {}))
+        metadata = {**MONEY_DOC, **kwargs.pop("metadata", {})}
         super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+            raise ma.ValidationError('Must be a decimal amount such as "19.99".')
         amount = super()._deserialize(value, attr, data, **kwargs)
+        if amount < 0:
+            raise ma.ValidationError("Must not be negative.")
         # Size first: quantizing 1e30 to cents would overflow the decimal context.
-        if abs(amount) > MAX_MONEY:
+        if amount > MAX_MONEY:
             raise ma.ValidationError(f"Must not exceed {MAX_MONEY}.")
-        if amount != amount.quantize(CENT):
+        cents = amount.quantize(CENT)
+        tolerance = FLOAT_TOLERANCE if isinstance(value, float) else 0
+        if abs(amount - cents) > tolerance:
             raise ma.ValidationError("Must have at most 2 decimal places.")
-        return amount.quantize(CENT)
+        return cents
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:

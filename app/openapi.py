@@ -1,18 +1,23 @@
 """The OpenAPI side of flask-smorest, customised once for every resource.
 
+- Swagger UI (/api/docs) and ReDoc (/api/redoc) load their assets from the installed
+  openapi-ui-bundles package, never from a CDN: the docs work offline.
 - Every error response is documented as problem+json (app.errors) with a realistic example.
 - `Blueprint.arguments` on a JSON body also documents 400 (malformed), 413 and 415;
   `alt_response(4xx)` without a schema documents the problem body.
-- `error_responses(...)` documents errors raised outside a view (auth guards, idempotency).
+- `error_responses(...)` documents errors raised outside a view (auth guards, idempotency),
+  and every write documents 503 (database busy: retry).
 """
 
 import json
 from http import HTTPStatus
 
+import flask
 import marshmallow as ma
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.utils import prepare_response
+from openapi_ui_bundles import redoc, swagger_ui
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort
 
@@ -35,6 +40,7 @@ ERROR_DETAILS = {
 }
 VALIDATION_ERRORS = {"price": ["Must have at most 2 decimal places."]}
 BEARER_AUTH = [{"bearerAuth": []}]
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def problem_example(status: int, detail: str | None = None) -> dict:
@@ -80,23 +86,39 @@ class Api(BaseApi):
     """flask-smorest Api whose HTTP errors are problem+json, in responses and in the spec."""
 
     ERROR_SCHEMA = ProblemSchema
+    # No catch-all `default` response: every status an operation can answer is listed, so a
+    # client (and the fuzzer's status-code check) can rely on the list.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):
         return problem_from_http_exception(error)
 
     def _register_responses(self):
-        """One lazy response component per error status (e.g. NOT_FOUND), and the default."""
+        """One lazy response component per error status, e.g. NOT_FOUND."""
         for status in HTTPStatus:
             if status >= 400:
                 self._register_problem(status.name, status.phrase, problem_example(status))
-        self._register_problem(
-            self.DEFAULT_ERROR_RESPONSE_NAME, "Unexpected error", problem_example(500)
-        )
 
     def _register_problem(self, name: str, description: str, example: dict) -> None:
         response = {"description": description, "schema": self.ERROR_SCHEMA, "example": example}
         prepare_response(response, self.spec, PROBLEM_MIMETYPE)
         self.spec.components.response(name, response, lazy=True)
+
+
+DOC_ASSETS_URL = "/api/docs-assets"
+
+
+def doc_assets_blueprints() -> list[flask.Blueprint]:
+    """Static routes for the Swagger UI and ReDoc files shipped by openapi-ui-bundles."""
+    return [
+        flask.Blueprint(
+            f"{name}_assets",
+            __name__,
+            static_folder=str(bundle.static_path),
+            static_url_path=f"{DOC_ASSETS_URL}/{name}",
+        )
+        for name, bundle in (("swagger_ui", swagger_ui), ("redoc", redoc))
+    ]
 
 
 class ArgumentsParser(FlaskParser):
@@ -124,6 +146,13 @@ class ArgumentsParser(FlaskParser):
 
 class Blueprint(BaseBlueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
+
+    def route(self, rule, **options):
+        """A write may find the database busy (503, retry); document it on every one."""
+        decorator = super().route(rule, **options)
+        if not WRITE_METHODS & set(options.get("methods", ())):
+            return decorator
+        return lambda view: decorator(error_responses(503)(view))
 
     def arguments(self, schema, *, location="json", **kwargs):
         decorator = super().arguments(schema, location=location, **kwargs)

@@ -230,6 +230,8 @@ def test_create_product_defaults_description_to_empty_and_stock_to_zero(client, 
         ("7.5", "7.50"),
         (0, "0.00"),
         ("9999999999.99", "9999999999.99"),
+        (0.1 + 0.2, "0.30"),  # a client's binary float one hair off the cent
+        (0.57 * 1, "0.57"),
     ],
 )
 def test_create_product_accepts_money_as_number_or_string(client, auth, price, expected):
@@ -261,6 +263,10 @@ def test_create_product_accepts_name_of_200_characters(client, auth):
         ({"price": "10000000000.00"}, "price"),
         ({"price": 1e20}, "price"),
         ({"price": "abc"}, "price"),
+        ({"price": "1e2"}, "price"),  # only plain decimals, as the OpenAPI pattern says
+        ({"price": " 5.00"}, "price"),
+        ({"price": "+5"}, "price"),
+        ({"price": 0.301}, "price"),
         ({"price": ""}, "price"),
         ({"price": None}, "price"),
         ({"price": [1]}, "price"),

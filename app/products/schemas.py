@@ -19,7 +19,7 @@ class ProductSchema(ma.Schema):
         validate=[validate.Length(max=10_000), no_control_characters],
         metadata={"example": "Stoneware, 350 ml."},
     )
-    price = Money(required=True, validate=validate.Range(min=0))
+    price = Money(required=True)
     stock = ma.fields.Integer(
         strict=True,
         load_default=0,

@@ -1,0 +1,258 @@
+"""The OpenAPI document: valid, committed, complete, and served with offline docs pages."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+from app import create_app
+from app.extensions import db
+
+COMMITTED_SPEC = Path(__file__).resolve().parents[1] / "openapi.json"
+TAGS = {"auth", "products", "cart", "orders", "admin", "operations"}
+METHODS = {"get", "post", "put", "patch", "delete"}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+PROBLEM = "application/problem+json"
+
+DOCUMENTED_PATHS = [
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/api/auth/me",
+    "/api/auth/logout",
+    "/api/products",
+    "/api/products/{product_id}",
+    "/api/products/{product_id}/stock",
+    "/api/products/{product_id}/stock-movements",
+    "/api/cart",
+    "/api/cart/{product_id}",
+    "/api/orders",
+    "/api/orders/history",
+    "/api/orders/{order_id}",
+    "/api/orders/{order_id}/cancel",
+    "/api/admin/orders",
+    "/api/admin/low-stock",
+    "/healthz",
+    "/readyz",
+]
+ADMIN_OPERATIONS = {
+    ("/api/products", "post"),
+    ("/api/products/{product_id}", "put"),
+    ("/api/products/{product_id}", "patch"),
+    ("/api/products/{product_id}", "delete"),
+    ("/api/products/{product_id}/stock", "post"),
+    ("/api/products/{product_id}/stock-movements", "get"),
+    ("/api/orders/{order_id}", "patch"),
+    ("/api/admin/orders", "get"),
+    ("/api/admin/low-stock", "get"),
+}
+PUBLIC_OPERATIONS = {
+    ("/api/auth/register", "post"),
+    ("/api/auth/login", "post"),
+    ("/api/products", "get"),
+    ("/api/products/{product_id}", "get"),
+    ("/healthz", "get"),
+    ("/readyz", "get"),
+}
+
+
+@pytest.fixture(scope="module")
+def spec(app):
+    response = app.test_client().get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def resolve(spec, obj: dict) -> dict:
+    """Follow a local $ref (#/components/...)."""
+    while "$ref" in obj:
+        node = spec
+        for part in obj["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        obj = node
+    return obj
+
+
+# --- the document as a whole ----------------------------------------------------------------
+
+
+def test_document_is_valid_openapi(spec):
+    assert spec["openapi"] == "3.0.3"
+    validate(spec)  # raises OpenAPIValidationError naming what is wrong
+
+
+def test_committed_openapi_json_is_current(spec):
+    committed = json.loads(COMMITTED_SPEC.read_text())
+    assert committed == spec, "openapi.json is stale: run `make openapi` and commit it"
+
+
+def test_openapi_write_command_writes_the_served_document(app, spec, tmp_path):
+    target = tmp_path / "openapi.json"
+    result = app.test_cli_runner().invoke(args=["openapi", "write", str(target)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_text()) == spec
+
+
+@pytest.mark.parametrize("path", DOCUMENTED_PATHS)
+def test_every_route_is_documented(spec, path):
+    assert path in spec["paths"]
+
+
+def test_bearer_security_scheme(spec):
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    assert scheme == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+def test_document_is_the_same_after_another_app_is_created(client, app, spec):
+    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    try:
+        assert client.get("/api/openapi.json").get_json() == spec
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
+# --- every operation ------------------------------------------------------------------------
+
+
+def test_every_operation_has_a_summary_and_one_known_tag(spec):
+    for path, method, operation in operations(spec):
+        assert operation.get("summary"), (path, method)
+        assert len(operation["tags"]) == 1 and operation["tags"][0] in TAGS, (path, method)
+    assert {t for *_, op in operations(spec) for t in op["tags"]} == TAGS
+
+
+def test_security_is_declared_exactly_where_a_token_is_needed(spec):
+    for path, method, operation in operations(spec):
+        public = (path, method) in PUBLIC_OPERATIONS
+        assert operation.get("security") == (None if public else [{"bearerAuth": []}]), path
+        if not public:
+            assert "401" in operation["responses"], (path, method)
+
+
+def test_admin_operations_document_403_and_customer_ones_do_not(spec):
+    for path, method, operation in operations(spec):
+        admin = (path, method) in ADMIN_OPERATIONS
+        assert ("403" in operation["responses"]) == admin, (path, method)
+
+
+def test_operations_with_an_id_document_404(spec):
+    for path, method, operation in operations(spec):
+        if "{" in path:
+            assert "404" in operation["responses"], (path, method)
+
+
+def test_operations_with_a_body_document_its_errors(spec):
+    for path, method, operation in operations(spec):
+        if "requestBody" in operation:
+            assert {"400", "413", "415", "422"} <= set(operation["responses"]), (path, method)
+
+
+def test_writes_document_503_database_busy(spec):
+    for path, method, operation in operations(spec):
+        if method in WRITE_METHODS:
+            assert "503" in operation["responses"], (path, method)
+
+
+def test_there_is_no_catch_all_default_response(spec):
+    for path, method, operation in operations(spec):
+        assert "default" not in operation["responses"], (path, method)
+
+
+def test_every_error_response_is_problem_json_with_an_example(spec):
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            content = resolve(spec, response)["content"]
+            assert list(content) == [PROBLEM], (path, method, status)
+            assert (
+                resolve(spec, content[PROBLEM]["schema"])
+                == spec["components"]["schemas"]["Problem"]
+            )
+            assert content[PROBLEM]["example"]["status"] == int(status), (path, method, status)
+
+
+def test_idempotent_operations_document_the_header_409_and_422(spec):
+    for path in ("/api/orders", "/api/cart"):
+        operation = spec["paths"][path]["post"]
+        header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+        assert header["in"] == "header" and header["required"] is False
+        assert header["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
+        assert {"409", "422"} <= set(operation["responses"])
+
+
+def test_path_ids_are_64_bit(spec):
+    parameter = spec["paths"]["/api/products/{product_id}"]["parameters"][0]
+    assert parameter["schema"] == {
+        "type": "integer",
+        "format": "int64",
+        "minimum": 1,
+        "maximum": 2**63 - 1,
+    }
+
+
+# --- realistic examples ---------------------------------------------------------------------
+
+
+def test_schema_properties_carry_examples(spec):
+    skipped = {"PaginationMetadata"}  # flask-smorest's own, unused here
+    for name, schema in spec["components"]["schemas"].items():
+        if name in skipped:
+            continue
+        for field, prop in schema.get("properties", {}).items():
+            if "$ref" in prop or prop.get("type") in ("array", "object"):
+                continue
+            assert "example" in prop, f"{name}.{field} has no example"
+
+
+def test_money_is_documented_as_a_decimal_string_or_a_number(spec):
+    price = spec["components"]["schemas"]["Product"]["properties"]["price"]
+    string, number = price["oneOf"]
+    assert string == {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"}
+    assert number["type"] == "number" and number["minimum"] == 0
+    assert price["example"] == "19.99"
+    assert re.fullmatch(string["pattern"], price["example"])
+
+
+def test_timestamps_have_an_utc_example(spec):
+    created = spec["components"]["schemas"]["Product"]["properties"]["created_at"]
+    assert created["format"] == "date-time"
+    assert created["example"].endswith("+00:00")
+
+
+# --- the docs pages, offline ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "marker"), [("/api/docs", "SwaggerUIBundle"), ("/api/redoc", "redoc")]
+)
+def test_docs_pages_load_their_assets_from_this_server(client, path, marker):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert marker in page
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} is not served by this app (a CDN?)"
+        loaded = client.get(asset)
+        assert loaded.status_code == 200, asset
+        assert len(loaded.data) > 1000, asset
+
+
+def test_swagger_ui_keeps_the_bearer_token_and_reads_this_document(client):
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert 'url: "/api/openapi.json"' in page
+    assert '"persistAuthorization": true' in page
