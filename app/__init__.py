@@ -51,7 +51,7 @@ def register_extensions(app: Flask) -> None:
     register_jwt_callbacks(jwt)
     api.init_app(app)
     api.register_converter(Int64Converter, id_path_schema)
-    api.register_field(Money, None, None)  # documented by its own `oneOf` (app.fields)
+    api.register_field(Money, None, None)  # documents its own type (app.fields)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

@@ -1,10 +1,10 @@
 """Shared marshmallow fields."""
 
 import re
-import unicodedata
 from decimal import Decimal
 
 import marshmallow as ma
+from marshmallow import validate
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
@@ -12,16 +12,7 @@ CENT = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999.99")  # Numeric(12, 2)
 FLOAT_TOLERANCE = Decimal("1e-9")
 PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
-# What the OpenAPI document says of every Money field (its type is left to this `oneOf`).
-MONEY_DOC = {
-    "oneOf": [
-        {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
-        {"type": "number", "minimum": 0, "maximum": float(MAX_MONEY), "multipleOf": 0.01},
-    ],
-    "description": 'An amount with 2 decimals, as a string ("19.99") in every response; '
-    "a request may also send a JSON number.",
-    "example": "19.99",
-}
+MONEY_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
 MAX_ID = 2**63 - 1  # BIGINT range on every engine
 
 
@@ -33,8 +24,13 @@ class Money(ma.fields.Decimal):
     JavaScript client) is taken as that cent.
     """
 
-    def __init__(self, **kwargs):
-        metadata = {**MONEY_DOC, **kwargs.pop("metadata", {})}
+    def __init__(self, *, request: bool = False, **kwargs):
+        """`request=True` documents what a request may send: the string or a number."""
+        doc = {"type": "string", "pattern": MONEY_PATTERN}
+        if request:
+            number = {"type": "number", "minimum": 0, "maximum": float(MAX_MONEY)}
+            doc = {"oneOf": [doc, {**number, "multipleOf": 0.01}]}
+        metadata = {**doc, "example": "19.99", **kwargs.pop("metadata", {})}
         super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -77,12 +73,15 @@ class Int64Converter(IntegerConverter):
         return number
 
 
-def no_control_characters(value: str) -> None:
-    """No C0/C1 controls, DEL or NUL (PostgreSQL cannot store NUL); tabs and newlines are fine."""
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
-        raise ma.ValidationError("Must not contain control characters.")
-
-
-def not_blank(value: str) -> None:
-    if not value.strip():
-        raise ma.ValidationError("Must not be blank.")
+# C0 and C1 controls, DEL and NUL (PostgreSQL cannot store NUL); tabs and newlines are fine.
+# Regexp validators, so the OpenAPI document carries the same rule as a `pattern`.
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Whitespace as both Python's and ECMAScript's \s see it.
+_BLANKS = r"\s\ufeff"
+no_control_characters = validate.Regexp(
+    rf"^[^{_CONTROLS}]*$", error="Must not contain control characters."
+)
+visible_text = validate.Regexp(
+    rf"^[^{_CONTROLS}]*[^{_BLANKS}{_CONTROLS}][^{_CONTROLS}]*$",
+    error="Must not be blank or contain control characters.",
+)

@@ -124,13 +124,21 @@ def doc_assets_blueprints() -> list[flask.Blueprint]:
 class ArgumentsParser(FlaskParser):
     """webargs, stricter: an unknown query parameter is a 422 (a typo such as `per_pgae` must
     not pass silently), JSON beyond the parser's limits (4,300-digit integers, deep nesting)
-    is malformed (400) rather than a 500, and a body that is not an object says so."""
+    is malformed (400) rather than a 500, and a missing body or one that is not an object
+    says so (422)."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": ma.RAISE,
         "querystring": ma.RAISE,
     }
+
+    def load_json(self, req, schema):
+        """Every JSON body here is required: none at all is a 422, not an empty update."""
+        data = super().load_json(req, schema)
+        if data is missing:
+            abort(422, messages={"json": {"body": ["A JSON object is required."]}})
+        return data
 
     def _raw_load_json(self, req):
         try:

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Product, StockMovement
-from app.products.services import record_movement, update_product
+from app.products.services import MAX_STOCK, record_movement, update_product
 from tests.helpers import assert_problem, count_rows, stock_of
 from tests.invariants import inventory_violations
 
@@ -125,6 +125,22 @@ def test_adjust_stock_below_zero_is_409_and_changes_nothing(client, auth, make_p
     assert stock_of(query, product.id) == 5
     assert movements(query, product.id) == before
     assert client.get(f"/api/products/{product.id}").get_json()["stock"] == 5
+
+
+def test_adjust_stock_above_the_ceiling_is_409_and_changes_nothing(
+    client, auth, make_product, query
+):
+    """Found by the fuzzer: stock beyond MAX_STOCK broke the documented product schema."""
+    product = make_product(stock=MAX_STOCK - 2)
+    before = movements(query, product.id)
+
+    response = adjust(client, auth.admin, product.id, delta=3, reason="miscount")
+
+    body = assert_problem(response, 409)
+    assert f"above {MAX_STOCK}" in body["detail"]
+    assert stock_of(query, product.id) == MAX_STOCK - 2
+    assert movements(query, product.id) == before
+    assert adjust(client, auth.admin, product.id, delta=2, reason="top up").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -229,6 +229,14 @@ def test_json_that_is_not_an_object_is_422(send, unchanged, name, payload):
     unchanged()
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"data": b"", "content_type": "application/json"}])
+@pytest.mark.parametrize("name", BODY_ENDPOINTS)
+def test_missing_body_is_422_naming_body(send, unchanged, name, kwargs):
+    """Found by the fuzzer: PUT/PATCH without a body answered 200 as an empty update."""
+    assert_invalid(send(ENDPOINTS[name], **kwargs), "body")
+    unchanged()
+
+
 PARSER_LIMITS = {
     "5000_digit_integer": "9" * 5_000,  # Python refuses int literals over 4,300 digits
     "deep_nesting": "[" * 100_000 + "]" * 100_000,  # past the decoder's recursion limit

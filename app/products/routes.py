@@ -6,6 +6,7 @@ from app.openapi import Blueprint
 from app.pagination import PaginationArgsSchema
 from app.products import services
 from app.products.schemas import (
+    ProductInputSchema,
     ProductPageSchema,
     ProductSchema,
     StockAdjustmentSchema,
@@ -33,7 +34,7 @@ def get_product(product_id):
 
 @blp.post("")
 @admin_required
-@blp.arguments(ProductSchema)
+@blp.arguments(ProductInputSchema)
 @blp.response(201, ProductSchema)
 def create_product(data):
     """Create a product (admin)"""
@@ -43,7 +44,7 @@ def create_product(data):
 
 @blp.route("/<int:product_id>", methods=["PUT", "PATCH"])
 @admin_required
-@blp.arguments(ProductSchema(partial=True))
+@blp.arguments(ProductInputSchema(partial=True))
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
 def update_product(changes, product_id):

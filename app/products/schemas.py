@@ -1,17 +1,16 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import Money, Timestamp, no_control_characters, not_blank
+from app.fields import Money, Timestamp, no_control_characters, visible_text
 from app.pagination import PaginationArgsSchema, page_of
-
-MAX_STOCK = 1_000_000_000
+from app.products.services import MAX_STOCK
 
 
 class ProductSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True, metadata={"example": 1})
     name = ma.fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=200), not_blank, no_control_characters],
+        validate=[validate.Length(min=1, max=200), visible_text],
         metadata={"example": "Coffee mug"},
     )
     description = ma.fields.String(
@@ -30,6 +29,12 @@ class ProductSchema(ma.Schema):
     updated_at = Timestamp(dump_only=True)
 
 
+class ProductInputSchema(ProductSchema):
+    """What a request sends: as ProductSchema, but the price may also be a JSON number."""
+
+    price = Money(required=True, request=True)
+
+
 ProductPageSchema = page_of(ProductSchema)
 
 
@@ -41,11 +46,15 @@ class StockAdjustmentSchema(ma.Schema):
             validate.Range(min=-MAX_STOCK, max=MAX_STOCK),
             validate.NoneOf([0], error="Must not be 0."),
         ],
-        metadata={"description": "Units to add (negative to remove)", "example": 10},
+        metadata={
+            "description": "Units to add (negative to remove); never 0",
+            "not": {"enum": [0]},
+            "example": 10,
+        },
     )
     reason = ma.fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=200), not_blank, no_control_characters],
+        validate=[validate.Length(min=1, max=200), visible_text],
         metadata={"example": "restock from supplier"},
     )
 

@@ -13,6 +13,7 @@ from app.models import CartItem, Product, StockMovement
 from app.pagination import paginate
 
 EDITABLE_FIELDS = ("name", "description", "price")
+MAX_STOCK = 1_000_000_000
 
 
 def active_products():
@@ -85,20 +86,21 @@ def update_product(product_id: int, changes: dict, admin_id: int | None = None) 
 
 
 def adjust_stock(product_id: int, delta: int, reason: str, admin_id: int) -> Product:
-    """Add `delta` (negative to remove) to the stock; it may never go below zero."""
+    """Add `delta` (negative to remove) to the stock; it stays within 0..MAX_STOCK."""
     product = get_product(product_id)
     with transaction():
         new_stock = db.session.scalar(
             update(Product)
-            .where(Product.id == product_id, Product.stock + delta >= 0)
+            .where(Product.id == product_id, (Product.stock + delta).between(0, MAX_STOCK))
             .values(stock=Product.stock + delta, updated_at=utcnow())
             .returning(Product.stock)
             .execution_options(synchronize_session=False)
         )
         if new_stock is None:
             available = db.session.scalar(select(Product.stock).where(Product.id == product_id))
+            bound = "below 0" if delta < 0 else f"above {MAX_STOCK}"
             raise Conflict(
-                f"Stock of '{product.name}' cannot go below 0: "
+                f"Stock of '{product.name}' cannot go {bound}: "
                 f"{available} in stock, change of {delta} requested."
             )
         record_movement(product_id, delta, reason, user_id=admin_id)
