@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
 #   make run    virtualenv, install, migrate, seed, serve on SQLite at http://127.0.0.1:5000
 #   make test   virtualenv, install, lint, then the whole suite on SQLite and on PostgreSQL
+#               (including the concurrency suite and a bounded schemathesis run)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +13,7 @@ PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: install run migrate seed serve test lint format test-sqlite test-postgres \
-	ensure-postgres openapi clean
+	ensure-postgres openapi fuzz clean
 
 install: $(INSTALLED)
 
@@ -54,6 +55,15 @@ test-postgres: install ensure-postgres
 	TEST_DATABASE=postgresql TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) \
 		$(BIN)/pytest --cov --cov-report=term
 
+# Schemathesis with a bigger budget than `make test` gives it (FUZZ_EXAMPLES per operation and
+# role, fixed seed). TEST_DATABASE=postgresql fuzzes the PostgreSQL engine instead.
+FUZZ_EXAMPLES ?= 300
+TEST_DATABASE ?= sqlite
+fuzz: install
+	@if [ "$(TEST_DATABASE)" = postgresql ]; then $(MAKE) --no-print-directory ensure-postgres; fi
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TEST_DATABASE=$(TEST_DATABASE) \
+		TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest tests/fuzz
+
 # Never skip PostgreSQL: start the local cluster when it is not answering.
 ensure-postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
@@ -63,4 +73,4 @@ ensure-postgres:
 		echo "PostgreSQL did not start" >&2; exit 1; }
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov .hypothesis

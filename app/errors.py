@@ -11,6 +11,8 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.fields import MAX_MONEY
+
 PROBLEM_MIMETYPE = "application/problem+json"
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -86,6 +88,14 @@ class OutOfStock(Conflict):
     def __init__(self, product_name: str, available: int, requested: int):
         super().__init__(
             f"Not enough stock for '{product_name}': {available} available, {requested} requested."
+        )
+
+
+class OrderTooLarge(Conflict):
+    def __init__(self, total):
+        super().__init__(
+            f"The total {total:.2f} is more than one order can hold ({MAX_MONEY}): "
+            "split it into several orders."
         )
 
 

@@ -9,10 +9,15 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 CENT = Decimal("0.01")
-MAX_MONEY = Decimal("9999999999.99")  # Numeric(12, 2)
+# The largest amount a Numeric(12, 2) column holds: any stored price or order total.
+MAX_MONEY = Decimal("9999999999.99")
 FLOAT_TOLERANCE = Decimal("1e-9")
 PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
-MONEY_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
+# What a request may send, what a stored amount looks like, and a computed one (a cart total
+# is not stored, so it is not capped by Numeric(12, 2)).
+REQUEST_MONEY_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
+STORED_MONEY_PATTERN = r"^\d{1,10}\.\d{2}$"
+COMPUTED_MONEY_PATTERN = r"^\d+\.\d{2}$"
 MAX_ID = 2**63 - 1  # BIGINT range on every engine
 
 
@@ -24,12 +29,16 @@ class Money(ma.fields.Decimal):
     JavaScript client) is taken as that cent.
     """
 
-    def __init__(self, *, request: bool = False, **kwargs):
-        """`request=True` documents what a request may send: the string or a number."""
-        doc = {"type": "string", "pattern": MONEY_PATTERN}
+    def __init__(self, *, request: bool = False, computed: bool = False, **kwargs):
+        """How it is documented: `request=True`, what a request may send (the string or a
+        number); `computed=True`, a sum no column caps (cart totals)."""
         if request:
             number = {"type": "number", "minimum": 0, "maximum": float(MAX_MONEY)}
-            doc = {"oneOf": [doc, {**number, "multipleOf": 0.01}]}
+            string = {"type": "string", "pattern": REQUEST_MONEY_PATTERN}
+            doc = {"oneOf": [string, {**number, "multipleOf": 0.01}]}
+        else:
+            pattern = COMPUTED_MONEY_PATTERN if computed else STORED_MONEY_PATTERN
+            doc = {"type": "string", "pattern": pattern}
         metadata = {**doc, "example": "19.99", **kwargs.pop("metadata", {})}
         super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
 

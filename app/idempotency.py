@@ -48,9 +48,15 @@ HEADER_DOC = {
     "required": False,
     "description": (
         "Makes a retry safe: a repeated request with the same key (within 24 h) gets the "
-        "first response back instead of acting twice."
+        "first response back instead of acting twice. The same key with another body is a "
+        "422; while the first request still runs, a 409."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": f"^{KEY_PATTERN.pattern}$",
+    },
     "example": "5f0c1a7e-checkout-42",
 }
 

@@ -42,6 +42,11 @@ def app(database_url):
 def _isolate(app):
     """Each test starts from empty tables."""
     yield
+    empty_tables(app)
+
+
+def empty_tables(app) -> None:
+    """Delete every row; PostgreSQL ids restart at 1 (SQLite reuses them once tables are empty)."""
     with app.app_context():
         tables = db.metadata.sorted_tables
         if db.engine.dialect.name == "postgresql":

@@ -199,6 +199,23 @@ def test_add_to_cart_cumulative_quantity_above_stock_is_409_and_cart_unchanged(
     assert lines(cart_of()) == {product.id: 3}
 
 
+def test_cart_total_beyond_what_an_order_holds_is_409_and_cart_unchanged(
+    client, auth, add, cart_of, make_product
+):
+    """Found by the fuzzer: a cart of 409 x 3,577,200,281.20 could not become an order."""
+    product = make_product(price="5000000000.00", stock=10)
+    before = add(product.id, 1)
+    response = client.post(
+        "/api/cart", json={"product_id": product.id, "quantity": 1}, headers=auth.customer
+    )
+    body = assert_problem(response, 409)
+    assert "10000000000.00 is more than one order can hold" in body["detail"]
+    assert cart_of() == before
+    put = client.put(f"/api/cart/{product.id}", json={"quantity": 2}, headers=auth.customer)
+    assert_problem(put, 409)
+    assert cart_of() == before
+
+
 def test_add_to_cart_of_out_of_stock_product_is_409(client, auth, make_product, cart_of):
     product = make_product(stock=0)
     response = client.post("/api/cart", json={"product_id": product.id}, headers=auth.customer)

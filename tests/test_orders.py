@@ -298,6 +298,25 @@ def test_checkout_after_fixing_the_shortage_succeeds(client, auth, short_cart, q
     assert count_rows(query, Order) == 1
 
 
+def test_order_total_beyond_the_column_is_409_and_changes_nothing(
+    client, auth, make_product, query
+):
+    """The price rose after the cart was filled: refused, not a numeric overflow (500)."""
+    product = make_product(price="4000000000.00", stock=5)
+    add_to_cart(client, auth.customer, product.id, 2)
+    raised = client.patch(
+        f"/api/products/{product.id}", json={"price": "6000000000.00"}, headers=auth.admin
+    )
+    assert raised.status_code == 200
+
+    body = assert_problem(client.post("/api/orders", headers=auth.customer), 409)
+
+    assert "12000000000.00 is more than one order can hold" in body["detail"]
+    assert stock_of(query, product.id) == 5
+    assert count_rows(query, Order) == 0
+    assert cart_lines(query, auth.customer_user.id) == {product.id: 2}
+
+
 def test_product_deleted_from_cart_is_not_ordered(client, auth, make_product, query):
     kept = make_product(price="1.00", stock=5, name="Kept")
     gone = make_product(price="2.00", stock=5, name="Gone")

@@ -11,12 +11,12 @@ class CartLineSchema(ma.Schema):
     name = ma.fields.String(metadata={"example": "Coffee mug"})
     unit_price = Money()
     quantity = ma.fields.Integer(metadata={"example": 3})
-    line_total = Money(metadata={"example": "59.97"})
+    line_total = Money(computed=True, metadata={"example": "59.97"})
 
 
 class CartSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(CartLineSchema))
-    total = Money(metadata={"example": "59.97"})
+    total = Money(computed=True, metadata={"example": "59.97"})
     item_count = ma.fields.Integer(metadata={"description": "Sum of quantities", "example": 3})
 
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.errors import NotFound, OutOfStock
+from app.errors import NotFound, OrderTooLarge, OutOfStock
 from app.extensions import db, transaction
+from app.fields import MAX_MONEY
 from app.models import CartItem
 from app.products.services import get_product
 
@@ -32,6 +33,13 @@ def get_cart(user_id: int) -> Cart:
         .order_by(CartItem.added_at, CartItem.product_id)
     )
     return Cart(list(db.session.scalars(stmt)))
+
+
+def _ensure_orderable(user_id: int) -> None:
+    """A cart whose total no order could hold is refused when it is filled, not at checkout."""
+    total = get_cart(user_id).total
+    if total > MAX_MONEY:
+        raise OrderTooLarge(total)
 
 
 def _cart_line(user_id: int, product_id: int) -> CartItem:
@@ -59,6 +67,7 @@ def add_to_cart(user_id: int, product_id: int, quantity: int) -> Cart:
         new_quantity = session.execute(stmt).scalar_one()
         if new_quantity > product.stock:
             raise OutOfStock(product.name, product.stock, new_quantity)
+        _ensure_orderable(user_id)
     return get_cart(user_id)
 
 
@@ -71,6 +80,7 @@ def set_quantity(user_id: int, product_id: int, quantity: int) -> Cart:
             raise OutOfStock(line.product.name, line.product.stock, quantity)
         else:
             line.quantity = quantity
+            _ensure_orderable(user_id)
     return get_cart(user_id)
 
 

@@ -12,8 +12,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload, undefer
 
-from app.errors import Conflict, EmptyCart, NotFound, OutOfStock
+from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge, OutOfStock
 from app.extensions import db, transaction, utcnow
+from app.fields import MAX_MONEY
 from app.models import CartItem, Order, OrderItem, OrderStatusChange, Product, User
 from app.pagination import paginate
 from app.products.services import record_movement
@@ -67,10 +68,14 @@ def place_order(user_id: int) -> Order:
         if not lines:
             raise EmptyCart("The cart is empty: add products before placing an order.")
         items = [_take_stock(line) for line in lines]
+        # Prices may have risen since the cart was filled; the column holds 12 digits.
+        total = sum((item.line_total for item in items), Decimal("0.00"))
+        if total > MAX_MONEY:
+            raise OrderTooLarge(total)
         order = Order(
             user_id=user_id,
             status=PENDING,
-            total=sum((item.line_total for item in items), Decimal("0.00")),
+            total=total,
             items=items,
             status_history=[OrderStatusChange(status=PENDING, changed_by=user_id)],
         )

@@ -5,24 +5,14 @@ type and body schema, invalid data rejected, valid data accepted, auth not ignor
 Allow for undocumented methods.
 """
 
-import uuid
-
 import pytest
 
-from app.idempotency import HEADER, KEY_PATTERN
-from tests.fuzz.conftest import FUZZ_SETTINGS, schema
+from tests.fuzz.conftest import FUZZ_SETTINGS, fresh_idempotency_key, schema
 
 
 @pytest.fixture(params=["anonymous", "customer", "admin"])
 def role_headers(request, auth, shop):
     return {} if request.param == "anonymous" else getattr(auth, request.param)
-
-
-def fresh_idempotency_key(case) -> None:
-    """A valid Idempotency-Key becomes unique per example: the fuzzer reusing one key with
-    another body gets the documented 422 (tests/test_idempotency.py), not a bug."""
-    if case.headers and KEY_PATTERN.fullmatch(case.headers.get(HEADER, "")):
-        case.headers[HEADER] = uuid.uuid4().hex
 
 
 @schema.parametrize()
