@@ -84,7 +84,11 @@ class Config:
                 "`application/problem+json` (RFC 9457)."
             ),
         },
-        "servers": [{"url": "http://127.0.0.1:5000", "description": "Local (make run)"}],
+        # Relative first: "Try it out" calls whichever host serves the docs.
+        "servers": [
+            {"url": "/", "description": "This server"},
+            {"url": "http://127.0.0.1:5000", "description": "Local (make run)"},
+        ],
     }
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
