@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine:
 #   make run    virtualenv, install, migrate, seed, serve on SQLite at http://127.0.0.1:5000
-#   make test   virtualenv, install, lint, then the whole suite on SQLite and on PostgreSQL
-#               (including the concurrency suite and a bounded schemathesis run)
+#   make test   virtualenv, install, lint, security audit, then the whole suite on SQLite and on
+#               PostgreSQL (including the concurrency suite and a bounded schemathesis run)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,13 +13,13 @@ PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: install run migrate seed serve test lint format test-sqlite test-postgres \
-	ensure-postgres openapi fuzz clean
+	ensure-postgres openapi fuzz clean audit audit-deps audit-deps-if-reachable audit-code
 
 install: $(INSTALLED)
 
 $(INSTALLED): requirements.txt dev-requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -r dev-requirements.txt
 	touch $@
 
@@ -34,11 +34,43 @@ seed: install
 serve: install
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python run.py
 
-test: lint test-sqlite test-postgres
+test: lint audit-code audit-deps-if-reachable test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in the pinned dependencies, then insecure patterns in app/.
+audit: audit-deps audit-code
+
+# pip-audit resolves the two requirement files as a fresh install would (the pins plus the
+# dependencies they pull in) and looks each release up in PyPI's advisory feed, the per-release
+# JSON API (https://pypi.org/pypi/NAME/VERSION/json). --strict: a package it could not look up
+# fails the audit; without it a feed that answers 404 (a PyPI mirror without that API, as on
+# this project's machines) skips every package and still prints "No known vulnerabilities".
+PIP_AUDIT = $(BIN)/pip-audit --strict --progress-spinner off -r requirements.txt -r dev-requirements.txt
+# The probe asks the feed for one release that exists, with pip-audit's own HTTP stack, and
+# succeeds only on an answer that carries the advisory field.
+# Override AUDIT_PROBE_URL (e.g. a closed port) to try the unreachable path.
+AUDIT_PROBE_URL ?= https://pypi.org/pypi/flask/3.1.3/json
+AUDIT_PROBE = $(BIN)/python -c 'import sys, requests; \
+	r = requests.get(sys.argv[1], timeout=10); r.raise_for_status(); \
+	sys.exit(not isinstance(r.json().get("vulnerabilities"), list))' '$(AUDIT_PROBE_URL)' 2>/dev/null
+
+audit-deps: install
+	@$(AUDIT_PROBE) || { echo "pip-audit: advisory source unreachable ($(AUDIT_PROBE_URL))" >&2; exit 1; }
+	$(PIP_AUDIT)
+
+# For `make test`: CI and the developers' machines reach PyPI's package index but may not reach
+# its advisory feed; there the audit cannot run, so the test run says so and goes on. Where the
+# feed answers, the audit is the same as `make audit-deps` and fails the run on a finding.
+audit-deps-if-reachable: install
+	@if $(AUDIT_PROBE); then echo "$(PIP_AUDIT)"; $(PIP_AUDIT); \
+	else echo "pip-audit skipped: advisory source unreachable ($(AUDIT_PROBE_URL))"; fi
+
+# Bandit needs no network, so every test run includes it. -ll: medium and high severity only.
+audit-code: install
+	$(BIN)/bandit --quiet --recursive app -ll
 
 # The committed openapi.json (for Postman and frontends); a test fails when it is stale.
 openapi: install
