@@ -4,8 +4,10 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from app.auth.services import ensure_admin
-from app.idempotency import prune_expired
+from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from app.auth.services import ensure_admin, prune_expired_token_families
+from app.errors import ValidationFailed
+from app.idempotency import prune_expired as prune_expired_keys
 
 
 @click.command("create-admin")
@@ -15,20 +17,26 @@ from app.idempotency import prune_expired
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_admin_command(username: str, email: str, password: str) -> None:
     """Create an admin user, or promote an existing one."""
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
-    user, created = ensure_admin(username, email, password)
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise click.BadParameter(
+            f"must be {MIN_LENGTH} to {MAX_LENGTH} characters", param_hint="--password"
+        )
+    try:
+        user, created = ensure_admin(username, email, password)
+    except ValidationFailed as error:
+        raise click.BadParameter(error.detail, param_hint="--password") from None
     # An existing user is made admin (if not already) and gets the new password.
     click.echo(f"{'Created' if created else 'Updated'} admin {user.username!r} (id {user.id}).")
 
 
-@click.command("prune-idempotency-keys")
+@click.command("prune-expired")
 @with_appcontext
-def prune_idempotency_keys_command() -> None:
-    """Delete Idempotency-Keys older than 24 hours (run it daily, e.g. from cron)."""
-    click.echo(f"Deleted {prune_expired()} expired idempotency key(s).")
+def prune_expired_command() -> None:
+    """Delete Idempotency-Keys past 24 hours and logins whose refresh token expired (daily)."""
+    keys, logins = prune_expired_keys(), prune_expired_token_families()
+    click.echo(f"Deleted {keys} expired idempotency key(s) and {logins} expired login(s).")
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
-    app.cli.add_command(prune_idempotency_keys_command)
+    app.cli.add_command(prune_expired_command)

@@ -34,15 +34,19 @@ class User(db.Model):
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
-class RevokedToken(db.Model):
-    """JWTs revoked by logout, shared by every worker through the database."""
+class TokenFamily(db.Model):
+    """One login: every token it yields carries the family id (`fam`), so revoking the row
+    (logout, password change, a reused refresh token) revokes them all, in every worker.
+    Only the latest refresh token of a family is valid: refreshing rotates it."""
 
-    __tablename__ = "revoked_tokens"
+    __tablename__ = "token_families"
 
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    refresh_jti: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
 
 
 class Product(db.Model):

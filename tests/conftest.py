@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import factory
 import flask_migrate
 import pytest
-from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import text
 
 from app import create_app
+from app.auth.services import issue_tokens
 from app.extensions import db
 from app.products.schemas import ProductSchema
 from app.products.services import create_product
@@ -78,12 +78,13 @@ class Auth:
             if username:
                 kwargs["username"] = username
             user = UserFactory(**kwargs)
+            tokens = issue_tokens(user)  # a login, as POST /api/auth/login makes one
             return SimpleNamespace(
                 id=user.id,
                 username=user.username,
                 email=user.email,
-                headers={"Authorization": f"Bearer {create_access_token(identity=user)}"},
-                refresh_headers={"Authorization": f"Bearer {create_refresh_token(identity=user)}"},
+                headers={"Authorization": f"Bearer {tokens['access_token']}"},
+                refresh_headers={"Authorization": f"Bearer {tokens['refresh_token']}"},
             )
 
     def _cached(self, role: str, admin: bool) -> SimpleNamespace:

@@ -15,7 +15,7 @@ import config
 import seed_data
 from app import create_app
 from app.extensions import db, utcnow
-from app.models import IdempotencyKey, Product, User
+from app.models import IdempotencyKey, Product, TokenFamily, User
 from tests.helpers import assert_problem, count_rows
 
 STRONG_SECRET = "s" * 40
@@ -400,11 +400,11 @@ def test_migrations_are_at_head(app):
     assert current == heads
 
 
-def test_prune_idempotency_keys_deletes_only_expired_ones(cli, query, auth):
+def test_prune_expired_deletes_only_expired_keys_and_logins(cli, query, auth):
     user_id = auth.customer_user.id
     now = utcnow()
 
-    def add_keys(session):
+    def add_rows(session):
         for key, expires_at in (
             ("old", now - timedelta(seconds=1)),
             ("new", now + timedelta(hours=1)),
@@ -414,10 +414,16 @@ def test_prune_idempotency_keys_deletes_only_expired_ones(cli, query, auth):
                     user_id=user_id, key=key, fingerprint="f" * 64, expires_at=expires_at
                 )
             )
+            session.add(
+                TokenFamily(id=key, user_id=user_id, refresh_jti=key, expires_at=expires_at)
+            )
         session.commit()
 
-    query(add_keys)
-    result = cli("prune-idempotency-keys")
+    query(add_rows)
+    result = cli("prune-expired")
     assert result.exit_code == 0, result.output
-    assert "Deleted 1 expired" in result.output
+    assert "Deleted 1 expired idempotency key(s) and 1 expired login(s)." in result.output
     assert query(lambda s: s.scalars(select(IdempotencyKey.key)).all()) == ["new"]
+    # The customer's own login (from the auth fixture) lives on, with the new row.
+    assert "new" in query(lambda s: s.scalars(select(TokenFamily.id)).all())
+    assert "old" not in query(lambda s: s.scalars(select(TokenFamily.id)).all())

@@ -3,8 +3,8 @@ from flask_jwt_extended import current_user, get_jwt
 from app.auth import services
 from app.auth.decorators import login_required
 from app.auth.schemas import (
-    AccessTokenSchema,
     LoginSchema,
+    PasswordChangeSchema,
     RegisterSchema,
     TokenPairSchema,
     UserSchema,
@@ -34,10 +34,10 @@ def login(data):
 
 @blp.post("/refresh")
 @login_required(refresh=True)
-@blp.response(200, AccessTokenSchema)
+@blp.response(200, TokenPairSchema)
 def refresh():
-    """Get a new access token with a refresh token"""
-    return services.refresh(current_user)
+    """Rotate a refresh token: a new access and refresh token; the old one is spent"""
+    return services.refresh(current_user, get_jwt())
 
 
 @blp.get("/me")
@@ -52,5 +52,14 @@ def me():
 @login_required(any_token_type=True)
 @blp.response(204)
 def logout():
-    """Revoke the presented token"""
-    services.revoke_token(get_jwt())
+    """End this login: the presented token and every token of the same login are revoked"""
+    services.logout(get_jwt())
+
+
+@blp.post("/password")
+@login_required
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, TokenPairSchema)
+def change_password(data):
+    """Change the password: every login of the user ends, and a new one starts"""
+    return services.change_password(current_user, data["current_password"], data["new_password"])

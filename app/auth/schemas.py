@@ -1,9 +1,33 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from app.fields import Timestamp, no_control_characters
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+PASSWORD_RULES = (
+    f"{MIN_LENGTH} to {MAX_LENGTH} characters, not your username or email, and not one of "
+    "the 10,000 most common passwords."
+)
+
+
+class NewPassword(ma.fields.String):
+    """A password being set. Length and characters are checked here; the rest of the policy
+    (app.auth.passwords) by the service, which knows the username and email."""
+
+    def __init__(self, **kwargs):
+        metadata = {
+            "description": PASSWORD_RULES,
+            "example": "correct-horse-battery",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(
+            required=True,
+            load_only=True,
+            validate=[validate.Length(min=MIN_LENGTH, max=MAX_LENGTH), no_control_characters],
+            metadata=metadata,
+            **kwargs,
+        )
 
 
 class RegisterSchema(ma.Schema):
@@ -22,12 +46,7 @@ class RegisterSchema(ma.Schema):
     email = ma.fields.Email(
         required=True, validate=validate.Length(max=254), metadata={"example": "alice@example.com"}
     )
-    password = ma.fields.String(
-        required=True,
-        load_only=True,
-        validate=[validate.Length(min=8, max=128), no_control_characters],
-        metadata={"example": "correct-horse-battery"},
-    )
+    password = NewPassword()
 
 
 class UserSchema(ma.Schema):
@@ -55,11 +74,20 @@ class LoginSchema(ma.Schema):
 JWT_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 
 
-class AccessTokenSchema(ma.Schema):
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=MAX_LENGTH),
+        metadata={"example": "correct-horse-battery"},
+    )
+    new_password = NewPassword(metadata={"example": "staple-battery-horse-correct"})
+
+
+class TokenPairSchema(ma.Schema):
     access_token = ma.fields.String(metadata={"example": JWT_EXAMPLE})
-    token_type = ma.fields.String(metadata={"example": "Bearer"})
-    expires_in = ma.fields.Integer(metadata={"description": "Seconds", "example": 900})
-
-
-class TokenPairSchema(AccessTokenSchema):
     refresh_token = ma.fields.String(metadata={"example": JWT_EXAMPLE})
+    token_type = ma.fields.String(metadata={"example": "Bearer"})
+    expires_in = ma.fields.Integer(
+        metadata={"description": "Seconds the access token lives", "example": 900}
+    )

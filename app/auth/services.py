@@ -1,22 +1,27 @@
-"""Accounts and tokens: registration, credentials, token issue and revocation."""
+"""Accounts and tokens: registration, credentials, token families, rotation and revocation.
 
-from datetime import UTC, datetime
+A login starts a token family (models.TokenFamily); its access and refresh tokens carry the
+family id. Refreshing rotates the refresh token; presenting a rotated-away one means a copy
+leaked, so the whole family is revoked. Logout revokes the family, a password change every
+family of the user.
+"""
+
+import uuid
 
 from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import exists, func, or_, select
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.errors import Conflict, Unauthorized
-from app.extensions import db, transaction
-from app.models import RevokedToken, User
+from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from app.errors import Conflict, Unauthorized, ValidationFailed
+from app.extensions import db, transaction, utcnow
+from app.models import TokenFamily, User
 
 BAD_CREDENTIALS = "Invalid username or password."
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+REFRESH_REFUSED = (
+    "This refresh token is no longer valid (already used, or its login ended): sign in again."
+)
 
 
 def _find_user(identifier: str) -> User | None:
@@ -33,8 +38,15 @@ def _raise_if_taken(username: str, email: str) -> None:
         raise Conflict("Email is already registered.")
 
 
+def _check_policy(password: str, username: str, email: str, field: str = "password") -> None:
+    problem = password_problem(password, username=username, email=email)
+    if problem:
+        raise ValidationFailed({field: [problem]})
+
+
 def register_user(username: str, email: str, password: str, *, is_admin: bool = False) -> User:
     email = email.lower()
+    _check_policy(password, username, email)
     _raise_if_taken(username, email)
     user = User(
         username=username, email=email, password_hash=hash_password(password), is_admin=is_admin
@@ -55,6 +67,8 @@ def ensure_admin(username: str, email: str, password: str | None) -> tuple[User,
         if password is None:
             raise ValueError("A password is required to create a new admin.")
         return register_user(username, email, password, is_admin=True), True
+    if password is not None:
+        _check_policy(password, user.username, user.email)
     with transaction():
         user.is_admin = True
         if password is not None:
@@ -63,40 +77,113 @@ def ensure_admin(username: str, email: str, password: str | None) -> tuple[User,
 
 
 def authenticate(identifier: str, password: str) -> User:
+    """The user, or 401 with one message whether the name or the password was wrong."""
     user = _find_user(identifier)
-    if user is None or not check_password_hash(user.password_hash, password):
+    if not verify_password(user.password_hash if user else None, password):
         raise Unauthorized(BAD_CREDENTIALS)
+    if needs_rehash(user.password_hash):
+        with transaction():
+            user.password_hash = hash_password(password)
     return user
 
 
-def _access_token_payload(user: User) -> dict:
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def _token_pair(user: User, family_id: str) -> tuple[dict, str]:
+    """A fresh access and refresh token of the family, and the refresh token's jti."""
+    claims = {"fam": family_id}
+    refresh_token = create_refresh_token(identity=user, additional_claims=claims)
     lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
-    return {
-        "access_token": create_access_token(identity=user),
+    pair = {
+        "access_token": create_access_token(identity=user, additional_claims=claims),
+        "refresh_token": refresh_token,
         "token_type": "Bearer",
         "expires_in": int(lifetime.total_seconds()),
     }
+    return pair, get_jti(refresh_token)
+
+
+def issue_tokens(user: User) -> dict:
+    """Start a login: a new token family and its first token pair."""
+    family_id = str(uuid.uuid4())
+    pair, refresh_jti = _token_pair(user, family_id)
+    expires_at = utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    with transaction() as session:
+        session.add(
+            TokenFamily(
+                id=family_id, user_id=user.id, refresh_jti=refresh_jti, expires_at=expires_at
+            )
+        )
+    return pair
 
 
 def login(identifier: str, password: str) -> dict:
-    user = authenticate(identifier, password)
-    return {**_access_token_payload(user), "refresh_token": create_refresh_token(identity=user)}
+    return issue_tokens(authenticate(identifier, password))
 
 
-def refresh(user: User) -> dict:
-    return _access_token_payload(user)
-
-
-def revoke_token(jwt_payload: dict) -> None:
-    expires_at = datetime.fromtimestamp(jwt_payload["exp"], UTC)
+def _revoke(*conditions) -> None:
     with transaction() as session:
-        if session.get(RevokedToken, jwt_payload["jti"]) is None:
-            session.add(
-                RevokedToken(
-                    jti=jwt_payload["jti"], user_id=int(jwt_payload["sub"]), expires_at=expires_at
-                )
+        session.execute(
+            update(TokenFamily)
+            .where(TokenFamily.revoked_at.is_(None), *conditions)
+            .values(revoked_at=utcnow())
+        )
+
+
+def refresh(user: User, token: dict) -> dict:
+    """Rotate: a new pair for the family; the presented refresh token is spent."""
+    pair, refresh_jti = _token_pair(user, token["fam"])
+    with transaction() as session:
+        # Guarded on the jti presented: of two uses of one refresh token, one wins.
+        rotated = session.execute(
+            update(TokenFamily)
+            .where(
+                TokenFamily.id == token["fam"],
+                TokenFamily.refresh_jti == token["jti"],
+                TokenFamily.revoked_at.is_(None),
             )
+            .values(refresh_jti=refresh_jti)
+        ).rowcount
+    if rotated != 1:
+        _revoke(TokenFamily.id == token["fam"])
+        raise Unauthorized(REFRESH_REFUSED)
+    return pair
 
 
-def is_token_revoked(jti: str) -> bool:
-    return db.session.scalar(select(exists().where(RevokedToken.jti == jti)))
+def is_token_revoked(token: dict) -> bool:
+    """Revoked unless its family is live; a spent refresh token also revokes its family."""
+    family = db.session.get(TokenFamily, token.get("fam") or "")
+    if family is None or family.revoked_at is not None:
+        return True
+    if token["type"] == "refresh" and token["jti"] != family.refresh_jti:
+        _revoke(TokenFamily.id == family.id)
+        return True
+    return False
+
+
+def logout(token: dict) -> None:
+    """End the login the token belongs to: its access and refresh tokens alike."""
+    _revoke(TokenFamily.id == token["fam"])
+
+
+def change_password(user: User, current_password: str, new_password: str) -> dict:
+    """Set a new password, end every login of the user, and start a new one."""
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed({"current_password": ["Is not your current password."]})
+    if new_password == current_password:
+        raise ValidationFailed({"new_password": ["Must differ from the current password."]})
+    _check_policy(new_password, user.username, user.email, field="new_password")
+    with transaction():
+        user.password_hash = hash_password(new_password)
+    _revoke(TokenFamily.user_id == user.id)
+    return issue_tokens(user)
+
+
+def prune_expired_token_families() -> int:
+    """Delete families whose refresh token has expired; returns how many."""
+    with transaction() as session:
+        result = session.execute(
+            TokenFamily.__table__.delete().where(TokenFamily.expires_at <= utcnow())
+        )
+    return result.rowcount

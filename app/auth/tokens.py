@@ -2,7 +2,7 @@
 
 from flask_jwt_extended import JWTManager
 
-from app.auth.services import is_token_revoked
+from app.auth.services import REFRESH_REFUSED, is_token_revoked
 from app.errors import problem
 from app.extensions import db
 from app.models import User
@@ -28,12 +28,16 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
 
     @jwt.token_in_blocklist_loader
     def _is_revoked(_header: dict, payload: dict) -> bool:
-        return is_token_revoked(payload["jti"])
+        return is_token_revoked(payload)
 
     jwt.unauthorized_loader(_unauthorized)
     jwt.invalid_token_loader(lambda reason: _unauthorized(f"Invalid token: {reason}."))
     jwt.expired_token_loader(lambda _h, _p: _unauthorized("The token has expired."))
-    jwt.revoked_token_loader(lambda _h, _p: _unauthorized("The token has been revoked."))
+    jwt.revoked_token_loader(
+        lambda _h, payload: _unauthorized(
+            REFRESH_REFUSED if payload["type"] == "refresh" else "The token has been revoked."
+        )
+    )
     jwt.needs_fresh_token_loader(lambda _h, _p: _unauthorized("A fresh token is required."))
     jwt.user_lookup_error_loader(
         lambda _h, _p: _unauthorized("The user of this token no longer exists.")

@@ -20,9 +20,9 @@ from types import SimpleNamespace
 import flask_migrate
 import requests
 from flask import Flask
-from flask_jwt_extended import create_access_token
 
 from app import create_app
+from app.auth.services import issue_tokens
 from app.extensions import db
 from app.products.services import create_product
 from tests.factories import UserFactory
@@ -167,7 +167,7 @@ class LiveStore:
             return [
                 SimpleNamespace(
                     id=user.id,
-                    headers={"Authorization": f"Bearer {create_access_token(identity=user)}"},
+                    headers={"Authorization": f"Bearer {issue_tokens(user)['access_token']}"},
                 )
                 for user in made
             ]

@@ -13,7 +13,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from app.auth.passwords import COMMON_PASSWORDS, MAX_LENGTH, MIN_LENGTH
 from app.idempotency import HEADER, KEY_PATTERN
+from tests.factories import DEFAULT_PASSWORD
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi.json"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
@@ -56,11 +58,26 @@ FUZZ_SETTINGS = settings(
 )
 
 
-def fresh_idempotency_key(case) -> None:
-    """A valid Idempotency-Key becomes unique per example: the fuzzer reusing one key with
-    another body gets the documented 422 (tests/test_idempotency.py), not a bug."""
+def respect_server_state(case) -> None:
+    """Rules that depend on server state, which JSON Schema cannot say, applied to positive
+    (schema-valid) examples, so "valid data is accepted" keeps its meaning:
+    - a valid Idempotency-Key is made unique per example (reusing one with another body is
+      the documented 422, tests/test_idempotency.py);
+    - `current_password` is the caller's real one (a wrong one is the documented 422);
+    - a new password that is common or repeats another field is replaced by one that passes
+      the policy (tests/test_passwords.py covers the refusals)."""
     if case.headers and KEY_PATTERN.fullmatch(case.headers.get(HEADER, "")):
         case.headers[HEADER] = uuid.uuid4().hex
+    negative = case.meta is not None and case.meta.generation.mode.is_negative
+    body = case.body if isinstance(case.body, dict) and not negative else {}
+    if isinstance(body.get("current_password"), str):
+        body["current_password"] = DEFAULT_PASSWORD
+    for field in ("password", "new_password"):
+        password = body.get(field)
+        if isinstance(password, str) and MIN_LENGTH <= len(password) <= MAX_LENGTH:
+            others = {str(value).lower() for key, value in body.items() if key != field}
+            if password.lower() in COMMON_PASSWORDS | others:
+                body[field] = f"Fuzzed-pass-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ Allow for undocumented methods.
 
 import pytest
 
-from tests.fuzz.conftest import FUZZ_SETTINGS, fresh_idempotency_key, schema
+from tests.fuzz.conftest import FUZZ_SETTINGS, respect_server_state, schema
 
 
 @pytest.fixture(params=["anonymous", "customer", "admin"])
@@ -18,5 +18,5 @@ def role_headers(request, auth, shop):
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_operation_keeps_the_contract(case, role_headers):
-    fresh_idempotency_key(case)
+    respect_server_state(case)
     case.call_and_validate(headers=role_headers)

@@ -3,13 +3,13 @@ the document (create a product -> get, update, stock, delete it; fill the cart -
 cancel), checking each response and that created resources exist and deleted ones are gone.
 """
 
-from flask_jwt_extended import create_access_token
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from app.auth.services import issue_tokens
 from tests.conftest import empty_tables
 from tests.factories import UserFactory
-from tests.fuzz.conftest import EXAMPLES, FUZZ_SETTINGS, fresh_idempotency_key, load_schema
+from tests.fuzz.conftest import EXAMPLES, FUZZ_SETTINGS, load_schema, respect_server_state
 
 # A schema of its own: its auth provider must not reach the per-role contract test.
 stateful_schema = load_schema()
@@ -32,13 +32,13 @@ class StoreWorkflow(stateful_schema.as_state_machine()):
     app = None  # bound by the test below
 
     def before_call(self, case):
-        fresh_idempotency_key(case)
+        respect_server_state(case)
 
     def setup(self):
         # Each scenario from empty tables, so ids (and what they point at) replay identically.
         empty_tables(self.app)
         with self.app.app_context():
-            AdminToken.token = create_access_token(identity=UserFactory(is_admin=True))
+            AdminToken.token = issue_tokens(UserFactory(is_admin=True))["access_token"]
 
 
 def test_stateful_workflows_keep_the_contract(app):
