@@ -1,0 +1,672 @@
+"""Authorization, operation by operation: every operation in openapi.json, four callers.
+
+Each (operation, caller) case builds the same small world (`world` below), sends one valid
+request and checks the outcome the table `OPERATIONS` gives for that caller:
+
+- anonymous: no token;
+- customer_a: owns everything the paths point at (his pending order, the product in his
+  cart) and placed his order with the Idempotency-Key `IDEMPOTENCY_KEY`;
+- customer_b: another customer, with a cart of his own; he sends A's Idempotency-Key too;
+- admin.
+
+Rules the runner applies to every case, on top of the table:
+
+- a 4xx is problem+json and leaves the database exactly as it was (only the caller's own
+  Idempotency-Key record may appear: a refused checkout is replayed as the same failure);
+- a 401 challenges with `WWW-Authenticate: Bearer`;
+- a GET changes nothing;
+- whatever customer B sends, A's cart and A's orders are unchanged afterwards.
+
+`test_the_table_covers_every_documented_operation` fails when an operation is added to the
+document without a row here; `test_the_table_agrees_with_the_document` keeps the rows honest
+(secured operations refuse anonymous callers, operations documenting 403 refuse customers,
+public ones answer everyone alike, and every expected status is documented).
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Order, Product, User
+from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import assert_problem, cart_lines
+
+OPENAPI = json.loads((Path(__file__).resolve().parent.parent / "openapi.json").read_text())
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+ANONYMOUS, CUSTOMER_A, CUSTOMER_B, ADMIN = "anonymous", "customer_a", "customer_b", "admin"
+CALLERS = (ANONYMOUS, CUSTOMER_A, CUSTOMER_B, ADMIN)
+USERS = (CUSTOMER_A, CUSTOMER_B, ADMIN)
+
+IDEMPOTENCY_KEY = "checkout-of-customer-a"
+REPLAYED = "Idempotent-Replayed"
+NEW_PASSWORD = "plum-Orbit-7-lantern-Quokka"
+
+
+def documented_operations() -> list[tuple[str, str]]:
+    return [
+        (method.upper(), path)
+        for path, item in OPENAPI["paths"].items()
+        for method in HTTP_METHODS
+        if method in item
+    ]
+
+
+def operation_doc(operation: tuple[str, str]) -> dict:
+    method, path = operation
+    return OPENAPI["paths"][path][method.lower()]
+
+
+# --- the world every case starts from -------------------------------------------------------
+
+
+class World:
+    """Three users, three products, A's pending order and two carts; see `world`."""
+
+    def __init__(self, client, query):
+        self.client = client
+        self.query = query
+        self.users: dict[str, SimpleNamespace] = {}
+        self.sent: tuple | None = None  # (operation, caller) of the request under test
+
+    # Callers and requests
+
+    def user(self, caller: str) -> SimpleNamespace | None:
+        return self.users.get(caller)
+
+    def headers(self, caller: str, token: str = "access") -> dict:
+        user = self.user(caller)
+        if user is None:
+            return {}
+        return dict(user.refresh_headers if token == "refresh" else user.headers)
+
+    def send(self, operation: tuple[str, str], caller: str, **path_params):
+        method, path = operation
+        row = OPERATIONS[operation]
+        params = {"order_id": self.a_order["id"], "product_id": self.mug} | path_params
+        kwargs = {"headers": self.headers(caller, row.token) | row.headers}
+        if row.body is not None:
+            kwargs["json"] = row.body(self)
+        if row.query:
+            kwargs["query_string"] = row.query
+        return self.client.open(path.format(**params), method=method, **kwargs)
+
+    # What the database holds
+
+    def carts(self) -> dict[str, dict[int, int]]:
+        return {caller: cart_lines(self.query, self.users[caller].id) for caller in USERS}
+
+    def orders_of(self, caller: str) -> list[tuple]:
+        user_id = self.users[caller].id
+        return self.query(
+            lambda s: [
+                (o.id, o.status, o.total, [(i.product_id, i.quantity) for i in o.items])
+                for o in s.scalars(select(Order).where(Order.user_id == user_id).order_by(Order.id))
+            ]
+        )
+
+    def product(self, product_id: int) -> Product | None:
+        def read(s):
+            product = s.get(Product, product_id)
+            s.expunge_all()
+            return product
+
+        return self.query(read)
+
+    def snapshot(self, except_keys_of: int | None = None) -> dict[str, list[tuple]]:
+        """Every row of every table; the caller's own Idempotency-Key rows may be left out."""
+
+        def read(s):
+            tables = {}
+            for table in db.metadata.sorted_tables:
+                stmt = table.select().order_by(*table.primary_key.columns)
+                if table.name == "idempotency_keys" and except_keys_of is not None:
+                    stmt = stmt.where(table.c.user_id != except_keys_of)
+                tables[table.name] = [tuple(row) for row in s.execute(stmt)]
+            return tables
+
+        return self.query(read)
+
+
+@pytest.fixture
+def world(client, auth, make_product, query) -> World:
+    """Known state for every case:
+
+    - products: mug (19.99, 10 in stock), dripper (24.50, 9 left), papers (5.00, 10);
+    - customer A: a pending order of 1 dripper, placed with IDEMPOTENCY_KEY; cart {mug: 2};
+    - customer B: cart {papers: 1}, no orders;
+    - admin: empty cart, no orders.
+    """
+    w = World(client, query)
+    w.users = {
+        CUSTOMER_A: auth.user("alice"),
+        CUSTOMER_B: auth.user("bob"),
+        ADMIN: auth.user("boss", admin=True),
+    }
+    w.mug = make_product(name="Mug", price="19.99", stock=10).id
+    w.dripper = make_product(name="Dripper", price="24.50", stock=10).id
+    w.papers = make_product(name="Filter papers", price="5.00", stock=10).id
+
+    def add(caller, product_id, quantity):
+        response = client.post(
+            "/api/cart",
+            json={"product_id": product_id, "quantity": quantity},
+            headers=w.headers(caller),
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    add(CUSTOMER_A, w.dripper, 1)
+    placed = client.post(
+        "/api/orders", headers=w.headers(CUSTOMER_A) | {"Idempotency-Key": IDEMPOTENCY_KEY}
+    )
+    assert placed.status_code == 201, placed.get_data(as_text=True)
+    w.a_order = placed.get_json()
+    add(CUSTOMER_A, w.mug, 2)
+    add(CUSTOMER_B, w.papers, 1)
+
+    w.fixture_carts = {CUSTOMER_A: {w.mug: 2}, CUSTOMER_B: {w.papers: 1}, ADMIN: {}}
+    w.a_orders = w.orders_of(CUSTOMER_A)
+    assert w.carts() == w.fixture_carts
+    assert [o[:2] for o in w.a_orders] == [(w.a_order["id"], "pending")]
+    return w
+
+
+# --- outcome checks: check(world, caller, response) -------------------------------------------
+
+Check = Callable[[World, str, object], None]
+
+
+def response_lines(response) -> dict[int, int]:
+    return {line["product_id"]: line["quantity"] for line in response.get_json()["items"]}
+
+
+def carts_are(w: World, **changed: dict[int, int]) -> None:
+    """The DB carts are the fixture's, except the callers named (keyword = caller)."""
+    assert w.carts() == w.fixture_carts | changed
+
+
+def same_for_everyone(w, caller, response):
+    """A public read answers a token holder exactly as it answers an anonymous caller."""
+    anonymous = w.send(w.sent[0], ANONYMOUS)
+    assert (response.status_code, response.get_json()) == (
+        anonymous.status_code,
+        anonymous.get_json(),
+    )
+
+
+def registers_a_customer(w, caller, response):
+    body = response.get_json()
+    assert body["username"] == "newcomer"
+    assert body["is_admin"] is False
+    user = w.query(lambda s: s.scalar(select(User).where(User.username == "newcomer")))
+    assert user is not None and user.is_admin is False and user.id == body["id"]
+
+
+def logs_in_as_a(w, caller, response):
+    token = response.get_json()["access_token"]
+    me = w.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.get_json()["id"] == w.users[CUSTOMER_A].id
+
+
+def lists_the_catalog(w, caller, response):
+    assert [p["id"] for p in response.get_json()["items"]] == [w.mug, w.dripper, w.papers]
+
+
+def is_the_mug(w, caller, response):
+    assert response.get_json()["id"] == w.mug
+
+
+def issues_a_token_for_the_caller(w, caller, response):
+    token = response.get_json()["access_token"]
+    me = w.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.get_json()["id"] == w.users[caller].id
+
+
+def is_the_caller(w, caller, response):
+    body = response.get_json()
+    assert body["id"] == w.users[caller].id
+    assert body["is_admin"] is (caller == ADMIN)
+
+
+def revokes_only_the_callers_token(w, caller, response):
+    for other in USERS:
+        me = w.client.get("/api/auth/me", headers=w.headers(other))
+        assert me.status_code == (401 if other == caller else 200), (other, me.get_json())
+
+
+def log_in(w, caller, password):
+    username = w.users[caller].username
+    return w.client.post("/api/auth/login", json={"username": username, "password": password})
+
+
+def changes_only_the_callers_password(w, caller, response):
+    """The caller's password and logins change; nobody else's."""
+    token = response.get_json()["access_token"]
+    me = w.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.get_json()["id"] == w.users[caller].id
+    assert log_in(w, caller, NEW_PASSWORD).status_code == 200
+    assert log_in(w, caller, DEFAULT_PASSWORD).status_code == 401
+    assert w.client.get("/api/auth/me", headers=w.headers(caller)).status_code == 401
+    for other in USERS:
+        if other != caller:
+            assert w.client.get("/api/auth/me", headers=w.headers(other)).status_code == 200
+            assert log_in(w, other, DEFAULT_PASSWORD).status_code == 200, other
+            assert log_in(w, other, NEW_PASSWORD).status_code == 401, other
+
+
+def shows_own_cart(w, caller, response):
+    """The caller's own lines and nothing else (B never sees A's mug)."""
+    assert response_lines(response) == w.fixture_carts[caller]
+
+
+def adds_to_own_cart_only(w, caller, response):
+    expected = dict(w.fixture_carts[caller])
+    expected[w.mug] = expected.get(w.mug, 0) + 1
+    assert response_lines(response) == expected
+    carts_are(w, **{caller: expected})
+
+
+def empties_own_cart_only(w, caller, response):
+    assert response_lines(response) == {}
+    carts_are(w, **{caller: {}})
+
+
+def sets_a_mug_line_to_1(w, caller, response):
+    assert response_lines(response) == {w.mug: 1}
+    carts_are(w, customer_a={w.mug: 1})
+
+
+def removes_a_mug_line(w, caller, response):
+    assert response_lines(response) == {}
+    carts_are(w, customer_a={})
+
+
+def replays_a_order(w, caller, response):
+    """A's retry with his key gets his first answer back and acts no second time."""
+    assert response.get_json() == w.a_order
+    assert response.headers.get(REPLAYED) == "true"
+    assert w.orders_of(CUSTOMER_A) == w.a_orders
+    carts_are(w)
+
+
+def not_a_replay_of_a_order(w, caller, response):
+    """B (or the admin) with A's key gets an outcome of his own, never A's order."""
+    assert REPLAYED not in response.headers
+    body = response.get_json()
+    assert body.get("id") != w.a_order["id"], body
+    assert w.orders_of(CUSTOMER_A) == w.a_orders
+
+
+def places_own_order(w, caller, response):
+    body = response.get_json()
+    orders = w.orders_of(caller)
+    assert [o[0] for o in orders] == [body["id"]]
+    assert body["status"] == "pending"
+    assert [(i["product_id"], i["quantity"]) for i in body["items"]] == [(w.papers, 1)]
+    assert body["total"] == "5.00"
+    carts_are(w, **{caller: {}})
+
+
+def lists_own_orders(w, caller, response):
+    listed = [o["id"] for o in response.get_json()["items"]]
+    assert listed == [o[0] for o in reversed(w.orders_of(caller))]
+    if caller != CUSTOMER_A:
+        assert w.a_order["id"] not in listed
+
+
+def is_a_order(w, caller, response):
+    assert response.get_json() == w.a_order
+
+
+def like_a_missing_order(w, caller, response):
+    """Another customer's order answers exactly like an order that does not exist."""
+    order_id = w.a_order["id"]
+    missing_id = order_id + 1000
+    missing = w.send(w.sent[0], caller, order_id=missing_id)
+    assert missing.status_code == response.status_code == 404
+    assert missing.headers["Content-Type"] == response.headers["Content-Type"]
+    foreign_body = dict(response.get_json(force=True))
+    missing_body = dict(missing.get_json(force=True))
+    foreign_body["detail"] = foreign_body["detail"].replace(str(order_id), "<id>")
+    missing_body["detail"] = missing_body["detail"].replace(str(missing_id), "<id>")
+    assert foreign_body == missing_body
+
+
+def order_becomes(status: str) -> Check:
+    def check(w, caller, response):
+        assert response.get_json()["status"] == status
+        orders = w.orders_of(CUSTOMER_A)
+        assert [o[:2] for o in orders] == [(w.a_order["id"], status)]
+        dripper_stock = w.product(w.dripper).stock
+        assert dripper_stock == (10 if status == "cancelled" else 9)
+
+    check.__name__ = f"order_becomes_{status}"
+    return check
+
+
+def creates_the_teapot(w, caller, response):
+    body = response.get_json()
+    assert response.headers["Location"].endswith(f"/api/products/{body['id']}")
+    product = w.product(body["id"])
+    assert (product.name, str(product.price), product.stock) == ("Teapot", "34.00", 5)
+
+
+def renames_the_mug(w, caller, response):
+    product = w.product(w.mug)
+    assert (product.name, str(product.price), product.stock) == ("Big mug", "21.00", 10)
+
+
+def reprices_the_mug(w, caller, response):
+    product = w.product(w.mug)
+    assert (product.name, str(product.price), product.stock) == ("Mug", "21.00", 10)
+
+
+def deletes_the_mug(w, caller, response):
+    assert w.client.get(f"/api/products/{w.mug}").status_code == 404
+    carts_are(w, customer_a={})
+
+
+def restocks_the_mug(w, caller, response):
+    assert response.get_json()["stock"] == 15
+    assert w.product(w.mug).stock == 15
+
+
+def lists_the_mug_ledger(w, caller, response):
+    items = response.get_json()["items"]
+    assert items and {m["product_id"] for m in items} == {w.mug}
+
+
+def lists_every_order(w, caller, response):
+    items = response.get_json()["items"]
+    assert [(o["id"], o["user_id"]) for o in items] == [(w.a_order["id"], w.users[CUSTOMER_A].id)]
+
+
+def lists_the_dripper(w, caller, response):
+    assert [p["id"] for p in response.get_json()["items"]] == [w.dripper]
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int
+    checks: tuple[Check, ...] = ()
+
+    def __repr__(self) -> str:
+        return " ".join([str(self.status), *(check.__name__ for check in self.checks)])
+
+
+def expect(status: int, *checks: Check) -> Expect:
+    return Expect(status, checks)
+
+
+# Refusals; the runner adds: problem+json, nothing changed, and for 401 the Bearer challenge.
+UNAUTHENTICATED = expect(401)
+FORBIDDEN = expect(403)
+NOT_FOUND_LIKE_A_MISSING_ORDER = expect(404, like_a_missing_order)
+NOT_IN_OWN_CART = expect(404)  # the line is looked up in the caller's own cart
+
+
+@dataclass(frozen=True)
+class Row:
+    anonymous: Expect
+    customer_a: Expect
+    customer_b: Expect
+    admin: Expect
+    body: Callable[[World], dict] | None = None
+    query: dict | None = None
+    headers: dict | None = None
+    token: str = "access"  # "refresh" for POST /api/auth/refresh
+
+    def __post_init__(self):
+        object.__setattr__(self, "headers", self.headers or {})
+
+
+def everyone(outcome: Expect) -> dict:
+    return dict.fromkeys(CALLERS, outcome)
+
+
+OPERATIONS: dict[tuple[str, str], Row] = {
+    # --- public: no security in the document, the same answer for every caller ------------
+    ("POST", "/api/auth/register"): Row(
+        **everyone(expect(201, registers_a_customer)),
+        body=lambda w: {
+            "username": "newcomer",
+            "email": "newcomer@example.com",
+            "password": NEW_PASSWORD,
+        },
+    ),
+    ("POST", "/api/auth/login"): Row(
+        **everyone(expect(200, logs_in_as_a)),
+        body=lambda w: {"username": "alice", "password": DEFAULT_PASSWORD},
+    ),
+    ("GET", "/api/products"): Row(**everyone(expect(200, lists_the_catalog, same_for_everyone))),
+    ("GET", "/api/products/{product_id}"): Row(
+        **everyone(expect(200, is_the_mug, same_for_everyone))
+    ),
+    ("GET", "/healthz"): Row(**everyone(expect(200, same_for_everyone))),
+    ("GET", "/readyz"): Row(**everyone(expect(200, same_for_everyone))),
+    # --- any signed-in user, acting on his own account -------------------------------------
+    ("POST", "/api/auth/refresh"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, issues_a_token_for_the_caller),
+        customer_b=expect(200, issues_a_token_for_the_caller),
+        admin=expect(200, issues_a_token_for_the_caller),
+        token="refresh",
+    ),
+    ("GET", "/api/auth/me"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, is_the_caller),
+        customer_b=expect(200, is_the_caller),
+        admin=expect(200, is_the_caller),
+    ),
+    ("POST", "/api/auth/logout"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(204, revokes_only_the_callers_token),
+        customer_b=expect(204, revokes_only_the_callers_token),
+        admin=expect(204, revokes_only_the_callers_token),
+    ),
+    ("POST", "/api/auth/password"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, changes_only_the_callers_password),
+        customer_b=expect(200, changes_only_the_callers_password),
+        admin=expect(200, changes_only_the_callers_password),
+        body=lambda w: {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
+    ),
+    # --- carts: everyone has his own; {product_id} is the mug in A's cart -------------------
+    ("GET", "/api/cart"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, shows_own_cart),
+        customer_b=expect(200, shows_own_cart),
+        admin=expect(200, shows_own_cart),
+    ),
+    ("POST", "/api/cart"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, adds_to_own_cart_only),
+        customer_b=expect(200, adds_to_own_cart_only),
+        admin=expect(200, adds_to_own_cart_only),
+        body=lambda w: {"product_id": w.mug, "quantity": 1},
+    ),
+    ("DELETE", "/api/cart"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, empties_own_cart_only),
+        customer_b=expect(200, empties_own_cart_only),
+        admin=expect(200, empties_own_cart_only),
+    ),
+    ("PUT", "/api/cart/{product_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, sets_a_mug_line_to_1),
+        customer_b=NOT_IN_OWN_CART,
+        admin=NOT_IN_OWN_CART,
+        body=lambda w: {"quantity": 1},
+    ),
+    ("DELETE", "/api/cart/{product_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, removes_a_mug_line),
+        customer_b=NOT_IN_OWN_CART,
+        admin=NOT_IN_OWN_CART,
+    ),
+    # --- orders: {order_id} is A's pending order --------------------------------------------
+    ("POST", "/api/orders"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(201, replays_a_order),
+        customer_b=expect(201, not_a_replay_of_a_order, places_own_order),
+        admin=expect(409, not_a_replay_of_a_order),  # his own cart is empty
+        headers={"Idempotency-Key": IDEMPOTENCY_KEY},
+    ),
+    ("GET", "/api/orders/history"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, lists_own_orders),
+        customer_b=expect(200, lists_own_orders),
+        admin=expect(200, lists_own_orders),
+    ),
+    ("GET", "/api/orders/{order_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, is_a_order),
+        customer_b=NOT_FOUND_LIKE_A_MISSING_ORDER,
+        admin=expect(200, is_a_order),
+    ),
+    ("POST", "/api/orders/{order_id}/cancel"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, order_becomes("cancelled")),
+        customer_b=NOT_FOUND_LIKE_A_MISSING_ORDER,
+        admin=expect(200, order_becomes("cancelled")),
+    ),
+    # --- admin only: the document lists 403 -------------------------------------------------
+    ("PATCH", "/api/orders/{order_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, order_becomes("paid")),
+        body=lambda w: {"status": "paid"},
+    ),
+    ("POST", "/api/products"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(201, creates_the_teapot),
+        body=lambda w: {"name": "Teapot", "price": "34.00", "stock": 5},
+    ),
+    ("PUT", "/api/products/{product_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, renames_the_mug),
+        body=lambda w: {"name": "Big mug", "price": "21.00"},
+    ),
+    ("PATCH", "/api/products/{product_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, reprices_the_mug),
+        body=lambda w: {"price": "21.00"},
+    ),
+    ("DELETE", "/api/products/{product_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(204, deletes_the_mug),
+    ),
+    ("POST", "/api/products/{product_id}/stock"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, restocks_the_mug),
+        body=lambda w: {"delta": 5, "reason": "restock from supplier"},
+    ),
+    ("GET", "/api/products/{product_id}/stock-movements"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, lists_the_mug_ledger),
+    ),
+    ("GET", "/api/admin/orders"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, lists_every_order),
+    ),
+    ("GET", "/api/admin/low-stock"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, lists_the_dripper),
+        query={"threshold": 9},
+    ),
+}
+
+
+# --- the table against the document ---------------------------------------------------------
+
+
+def test_the_table_covers_every_documented_operation():
+    documented = set(documented_operations())
+    assert documented - set(OPERATIONS) == set(), "operations without a row in OPERATIONS"
+    assert set(OPERATIONS) - documented == set(), "rows for operations the document lacks"
+
+
+@pytest.mark.parametrize("operation", documented_operations(), ids=" ".join)
+def test_the_table_agrees_with_the_document(operation):
+    assert operation in OPERATIONS, f"no row for {operation}"
+    row = OPERATIONS[operation]
+    doc = operation_doc(operation)
+    secured = bool(doc.get("security", OPENAPI.get("security")))
+    admin_only = "403" in doc["responses"]
+    outcomes = {caller: getattr(row, caller) for caller in CALLERS}
+
+    if secured:
+        assert outcomes[ANONYMOUS].status == 401
+    else:
+        assert len({outcome.status for outcome in outcomes.values()}) == 1, outcomes
+    if admin_only:
+        assert outcomes[CUSTOMER_A].status == outcomes[CUSTOMER_B].status == 403
+        assert outcomes[ADMIN].status < 400
+    else:
+        assert 403 not in {outcome.status for outcome in outcomes.values()}
+    for caller, outcome in outcomes.items():
+        assert str(outcome.status) in doc["responses"], (caller, outcome)
+
+
+# --- every operation, every caller ------------------------------------------------------------
+
+CASES = [(operation, caller) for operation in documented_operations() for caller in CALLERS]
+
+
+@pytest.mark.parametrize(
+    ("operation", "caller"), CASES, ids=[f"{' '.join(op)} as {who}" for op, who in CASES]
+)
+def test_each_caller_gets_the_documented_outcome(world, operation, caller):
+    assert operation in OPERATIONS, f"no row for {operation}"
+    expected = getattr(OPERATIONS[operation], caller)
+    user = world.user(caller)
+    own_keys = user.id if user else None
+    before = world.snapshot(except_keys_of=own_keys)
+
+    world.sent = (operation, caller)
+    response = world.send(operation, caller)
+
+    assert response.status_code == expected.status, (
+        f"{' '.join(operation)} as {caller}: expected {expected!r}, got "
+        f"{response.status_code} {response.get_data(as_text=True)}"
+    )
+    if expected.status >= 400:
+        assert_problem(response, expected.status)
+        assert world.snapshot(except_keys_of=own_keys) == before, "a refusal changed data"
+    if expected.status == 401:
+        assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+    if operation[0] == "GET":
+        assert world.snapshot(except_keys_of=own_keys) == before, "a GET changed data"
+    if caller == CUSTOMER_B:
+        assert cart_lines(world.query, world.users[CUSTOMER_A].id) == {world.mug: 2}
+        assert world.orders_of(CUSTOMER_A) == world.a_orders
+    for check in expected.checks:
+        check(world, caller, response)
