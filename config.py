@@ -65,6 +65,29 @@ class Config:
         url = os.environ.get("DATABASE_URL")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(url) if url else None
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+        # Rate limits (Flask-Limiter). Redis shares the counts between workers; memory is
+        # per worker. Limits are "N per minute;M per hour" strings, tunable per deployment.
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", self.RATELIMIT_DEFAULT_ON)
+        self.RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+        self.RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per minute;20 per hour")
+        self.RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute;20 per hour")
+        self.RATELIMIT_WRITES = os.environ.get("RATELIMIT_WRITES", "120 per minute")
+        # How many proxies in front of the app set X-Forwarded-For (0: trust none).
+        self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+        self.CORS_ORIGINS = [
+            origin.strip()
+            for origin in os.environ.get("CORS_ORIGINS", "").split(",")
+            if origin.strip()
+        ]
+
+    RATELIMIT_DEFAULT_ON = True
+    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After
+    RATELIMIT_STRATEGY = "moving-window"
+    # Redis down: limit per worker in memory and log it, rather than fail every request.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = 1024 * 1024
@@ -118,6 +141,8 @@ class TestingConfig(Config):
     TESTING = True
     # Fast hashing keeps the suite quick; production keeps scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Tests log in as the same user many times; the rate-limit tests turn limits on.
+    RATELIMIT_DEFAULT_ON = False
 
 
 class ProductionConfig(Config):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from app.security import register_security
 from config import get_config
 
 
@@ -24,6 +25,7 @@ def create_app(config: str | Mapping | None = None) -> Flask:
     app.url_map.strict_slashes = False
     app.json.sort_keys = False
 
+    register_security(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -40,7 +42,7 @@ def _default_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
-    from app.extensions import api, db, jwt, migrate
+    from app.extensions import api, db, jwt, limiter, migrate
     from app.fields import Int64Converter, Money
     from app.openapi import id_path_schema
 
@@ -48,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     jwt.init_app(app)
+    limiter.init_app(app)
     register_jwt_callbacks(jwt)
     api.init_app(app)
     api.register_converter(Int64Converter, id_path_schema)

@@ -143,6 +143,9 @@ def problem_from_http_exception(error: HTTPException) -> Response:
     if status == 422 and messages:
         errors = _flatten_webargs_messages(messages)
         return problem(status, _validation_detail(errors), errors=errors, headers=headers)
+    if status == 429:
+        detail = f"Too many requests (limit: {error.description}); retry after Retry-After seconds."
+        return problem(status, detail, headers=headers)
     if status == 400 and messages:
         return problem(status, "The request body is not valid JSON.", headers=headers)
     return problem(status, data.get("message") or error.description, headers=headers)

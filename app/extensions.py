@@ -8,6 +8,8 @@ from decimal import Decimal
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import has_request_context, request
 from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, Numeric, event
@@ -95,6 +97,7 @@ def _sqlite_begin(connection):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 jwt = JWTManager()
+limiter = Limiter(key_func=get_remote_address)
 api = Api(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
 
 

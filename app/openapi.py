@@ -6,7 +6,7 @@
 - `Blueprint.arguments` on a JSON body also documents 400 (malformed), 413 and 415;
   `alt_response(4xx)` without a schema documents the problem body.
 - `error_responses(...)` documents errors raised outside a view (auth guards, idempotency),
-  and every write documents 503 (database busy: retry).
+  and every write documents 429 (rate limit) and 503 (database busy).
 """
 
 import json
@@ -156,11 +156,12 @@ class Blueprint(BaseBlueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
 
     def route(self, rule, **options):
-        """A write may find the database busy (503, retry); document it on every one."""
+        """Writes are rate limited (429) and may find the database busy (503): both say when
+        to retry (Retry-After); document them on every write."""
         decorator = super().route(rule, **options)
         if not WRITE_METHODS & set(options.get("methods", ())):
             return decorator
-        return lambda view: decorator(error_responses(503)(view))
+        return lambda view: decorator(error_responses(429, 503)(view))
 
     def arguments(self, schema, *, location="json", **kwargs):
         decorator = super().arguments(schema, location=location, **kwargs)

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.auth.services import issue_tokens
-from app.extensions import db
+from app.extensions import db, limiter
 from app.products.schemas import ProductSchema
 from app.products.services import create_product
 from tests.databases import fresh_database
@@ -40,9 +40,12 @@ def app(database_url):
 
 @pytest.fixture(autouse=True)
 def _isolate(app):
-    """Each test starts from empty tables."""
+    """Each test starts from empty tables, and with rate limits off."""
     yield
     empty_tables(app)
+    # Flask-Limiter keeps one state per process, set by the last app made: hand it back.
+    if limiter.enabled:
+        limiter.init_app(app)
 
 
 def empty_tables(app) -> None:
@@ -56,6 +59,25 @@ def empty_tables(app) -> None:
             for table in reversed(tables):
                 db.session.execute(table.delete())
         db.session.commit()
+
+
+@pytest.fixture
+def make_app(app):
+    """Another app on the session database, with extra settings: make_app(**settings)."""
+    made = []
+
+    def make(**settings):
+        made.append(
+            create_app(
+                {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **settings}
+            )
+        )
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from flask_jwt_extended import create_access_token, decode_token
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from app import create_app
 from app.extensions import db
 from app.models import TokenFamily, User
 from tests.factories import DEFAULT_PASSWORD
@@ -479,12 +478,9 @@ def test_logout_with_refresh_token_revokes_it(client, auth, app):
 
 
 @pytest.fixture
-def other_worker(app):
+def other_worker(make_app):
     """A second app instance on the same database, like another server process."""
-    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
-    yield other
-    with other.app_context():
-        db.engine.dispose()
+    return make_app()
 
 
 def test_revocation_is_shared_with_other_workers(client, auth, other_worker):

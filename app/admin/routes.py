@@ -1,6 +1,7 @@
 """Back-office views across users: every order, low stock."""
 
 from app.auth.decorators import admin_required
+from app.limits import limit_writes
 from app.openapi import Blueprint
 from app.orders import services as orders
 from app.orders.schemas import AdminOrderQueryArgsSchema, AdminOrderSummaryPageSchema
@@ -8,6 +9,7 @@ from app.products import services as products
 from app.products.schemas import LowStockArgsSchema, ProductPageSchema
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Back office (admin)")
+limit_writes(blp)
 
 
 @blp.get("/orders")

@@ -1,9 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from app.cart.services import MAX_LINE_QUANTITY
 from app.fields import MAX_ID, Money
-
-MAX_LINE_QUANTITY = 10_000
 
 
 class CartLineSchema(ma.Schema):

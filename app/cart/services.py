@@ -6,11 +6,14 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.errors import NotFound, OrderTooLarge, OutOfStock
+from app.errors import Conflict, NotFound, OrderTooLarge, OutOfStock, ValidationFailed
 from app.extensions import db, transaction
 from app.fields import MAX_MONEY
 from app.models import CartItem
 from app.products.services import get_product
+
+MAX_CART_LINES = 100  # different products in one cart
+MAX_LINE_QUANTITY = 10_000  # units of one product in one cart
 
 
 @dataclass
@@ -55,9 +58,19 @@ def _upsert():
     return dialect.insert(CartItem)
 
 
+def _ensure_room_for(user_id: int, product_id: int) -> None:
+    lines = db.session.scalars(select(CartItem.product_id).where(CartItem.user_id == user_id))
+    held = set(lines)
+    if product_id not in held and len(held) >= MAX_CART_LINES:
+        raise ValidationFailed(
+            {"product_id": [f"A cart holds at most {MAX_CART_LINES} different products."]}
+        )
+
+
 def add_to_cart(user_id: int, product_id: int, quantity: int) -> Cart:
     """Add to the line's quantity atomically; the result must fit the stock."""
     product = get_product(product_id)
+    _ensure_room_for(user_id, product_id)
     insert = _upsert().values(user_id=user_id, product_id=product_id, quantity=quantity)
     stmt = insert.on_conflict_do_update(
         index_elements=[CartItem.user_id, CartItem.product_id],
@@ -65,6 +78,12 @@ def add_to_cart(user_id: int, product_id: int, quantity: int) -> Cart:
     ).returning(CartItem.quantity)
     with transaction() as session:
         new_quantity = session.execute(stmt).scalar_one()
+        # Like a total above stock, a total above the cap is a conflict with the cart's state.
+        if new_quantity > MAX_LINE_QUANTITY:
+            raise Conflict(
+                f"A cart line holds at most {MAX_LINE_QUANTITY} units; "
+                f"this one would hold {new_quantity}."
+            )
         if new_quantity > product.stock:
             raise OutOfStock(product.name, product.stock, new_quantity)
         _ensure_orderable(user_id)

@@ -2,6 +2,7 @@ from flask import url_for
 from flask_jwt_extended import current_user
 
 from app.auth.decorators import admin_required
+from app.limits import limit_writes
 from app.openapi import Blueprint
 from app.pagination import PaginationArgsSchema
 from app.products import services
@@ -14,6 +15,7 @@ from app.products.schemas import (
 )
 
 blp = Blueprint("products", __name__, url_prefix="/api/products", description="Product catalog")
+limit_writes(blp)
 
 
 @blp.get("")

@@ -1,5 +1,7 @@
 """Fixtures for the concurrency suite; see live.py."""
 
+from contextlib import ExitStack
+
 import pytest
 
 from tests.concurrency.live import LiveStore
@@ -7,12 +9,22 @@ from tests.databases import fresh_database
 
 
 @pytest.fixture
-def live_store(app, tmp_path):
-    """A gunicorn server with 4 workers on its own fresh database (`app` first: testing config)."""
-    with fresh_database(tmp_path, "store_live") as url:
-        store = LiveStore(url, tmp_path / "gunicorn.log")
-        try:
+def start_live_store(app, tmp_path):
+    """Start a gunicorn server with 4 workers on its own fresh database, with extra settings
+    (`app` first: testing config). Stopped, and its database dropped, after the test."""
+    with ExitStack() as stack:
+
+        def start(**env: str) -> LiveStore:
+            url = stack.enter_context(fresh_database(tmp_path, "store_live"))
+            store = LiveStore(url, tmp_path / "gunicorn.log", **env)
+            stack.callback(store.stop)
             store.start()
-            yield store
-        finally:
-            store.stop()
+            return store
+
+        yield start
+
+
+@pytest.fixture
+def live_store(start_live_store):
+    # Load tests: thousands of writes from a few users would trip the per-user write limit.
+    return start_live_store(RATELIMIT_ENABLED="false")

@@ -82,7 +82,7 @@ def _children(pid: int) -> list[int]:
 
 
 class LiveStore:
-    def __init__(self, database_url: str, log_path: Path):
+    def __init__(self, database_url: str, log_path: Path, **env: str):
         self.database_url = database_url
         self.log_path = log_path
         jwt_secret = secrets.token_urlsafe(48)
@@ -97,6 +97,7 @@ class LiveStore:
             "JWT_SECRET_KEY": jwt_secret,
             "DATABASE_URL": database_url,
             "LOG_LEVEL": "WARNING",
+            **env,
         }
         self.process: subprocess.Popen | None = None
 
