@@ -1,10 +1,13 @@
 """Security headers, CORS allow-list, production settings, secrets kept out of logs, and the
 cart's upper bounds."""
 
+import ast
 import logging
+from pathlib import Path
 
 import pytest
 
+import app as app_package
 from app import create_app
 from app.cart.services import MAX_CART_LINES, MAX_LINE_QUANTITY
 from app.models import CartItem
@@ -164,3 +167,26 @@ def test_a_cart_line_holds_a_bounded_quantity(client, auth, make_product, query)
     response = client.put(f"/api/cart/{product.id}", json=too_many, headers=auth.customer)
     assert_problem(response, 422, "quantity")
     assert count_rows(query, CartItem) == 1
+
+
+# --- outbound calls ---------------------------------------------------------------------------
+
+HTTP_CLIENTS = {"requests", "urllib", "urllib3", "httpx", "aiohttp", "http.client", "socket"}
+
+
+def test_the_app_makes_no_outbound_requests():
+    """No server-side request forgery and no unsafe consumption of other APIs: app/ opens no
+    connections of its own (the database and Redis go through their drivers)."""
+    for source in Path(app_package.__file__).parent.rglob("*.py"):
+        tree = ast.parse(source.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                names = {node.module or ""}
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] not in HTTP_CLIENTS and name not in HTTP_CLIENTS, (
+                    f"{source}: imports {name}"
+                )
