@@ -69,6 +69,8 @@ class Config:
         # per worker. Limits are "N per minute;M per hour" strings, tunable per deployment.
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", self.RATELIMIT_DEFAULT_ON)
         self.RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+        # Separates the counts of deployments sharing one Redis.
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "store")
         self.RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per minute;20 per hour")
         self.RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute;20 per hour")
         self.RATELIMIT_WRITES = os.environ.get("RATELIMIT_WRITES", "120 per minute")

@@ -96,9 +96,11 @@ def test_sign_up_is_limited_per_address(limited_app, query):
 def test_limits_can_be_tuned_from_the_environment(monkeypatch, limited_app):
     monkeypatch.setenv("RATELIMIT_LOGIN", "1 per minute")
     monkeypatch.setenv("RATELIMIT_ENABLED", "true")
+    monkeypatch.setenv("RATELIMIT_KEY_PREFIX", "shop-eu")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["RATELIMIT_LOGIN"] == "1 per minute"
     assert app.config["RATELIMIT_ENABLED"] is True
+    assert app.config["RATELIMIT_KEY_PREFIX"] == "shop-eu"
 
 
 # --- writes -----------------------------------------------------------------------------------
