@@ -39,6 +39,7 @@ test: lint audit-code audit-deps-if-reachable test-sqlite test-postgres
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 # Known vulnerabilities in the pinned dependencies, then insecure patterns in app/.
 audit: audit-deps audit-code

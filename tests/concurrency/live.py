@@ -62,7 +62,7 @@ def call(http: requests.Session, method: str, url: str, op: str, **kwargs) -> Ou
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -89,7 +89,7 @@ class LiveStore:
         self.app: Flask = create_app(
             {"SQLALCHEMY_DATABASE_URI": database_url, "JWT_SECRET_KEY": jwt_secret}
         )
-        self.base_url = f"http://127.0.0.1:{_free_port()}"
+        self.base_url = f"http://127.0.0.1:{free_port()}"
         self._env = {
             **os.environ,
             "APP_ENV": "production",

@@ -1,0 +1,150 @@
+"""The Docker image's start, run here exactly as the image runs it (no Docker engine on this
+machine): `./docker-entrypoint.sh` with the image's environment, on a fresh database. It must
+migrate, serve through gunicorn.conf.py, take an order, and on SIGTERM finish the request in
+flight before it exits cleanly."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.concurrency.live import PROJECT_ROOT, free_port
+from tests.databases import fresh_database
+
+SECRET = "s" * 48
+ADMIN_PASSWORD = "entrypoint-admin-42"
+
+
+@pytest.fixture
+def image_env(app, tmp_path):
+    """The environment the Dockerfile sets, plus what an operator passes to `docker run`."""
+    with fresh_database(tmp_path, "store_image") as url:
+        yield {
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "APP_ENV": "production",
+            "PORT": str(free_port()),
+            "WEB_CONCURRENCY": "2",
+            "DATABASE_URL": url,
+            "SECRET_KEY": SECRET,
+            "JWT_SECRET_KEY": SECRET[::-1] + "j",
+        }
+
+
+def run(env, *command, **kwargs):
+    return subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60, **kwargs
+    )
+
+
+def wait_ready(base, process, log):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"not ready:\n{log.read_text()}")
+
+
+def place_an_order(base, env):
+    created = run(
+        env, "flask", "--app", "app", "create-admin", "--username", "ops",
+        "--email", "ops@example.com", "--password", ADMIN_PASSWORD,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+
+    def token(username, password):
+        body = {"username": username, "password": password}
+        response = requests.post(f"{base}/api/auth/login", json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    admin = token("ops", ADMIN_PASSWORD)
+    product = requests.post(
+        f"{base}/api/products", json={"name": "Mug", "price": "9.50", "stock": 3}, headers=admin
+    ).json()
+    shopper = {"username": "shopper", "email": "shopper@example.com", "password": "k9!vR2pw-x"}
+    assert requests.post(f"{base}/api/auth/register", json=shopper).status_code == 201
+    customer = token("shopper", shopper["password"])
+    line = {"product_id": product["id"], "quantity": 2}
+    assert requests.post(f"{base}/api/cart", json=line, headers=customer).status_code == 200
+    order = requests.post(f"{base}/api/orders", headers=customer)
+    assert order.status_code == 201, order.text
+    assert order.json()["total"] == "19.00"
+
+
+def test_entrypoint_migrates_serves_and_shuts_down_gracefully(image_env, tmp_path):
+    log = tmp_path / "entrypoint.log"
+    base = f"http://127.0.0.1:{image_env['PORT']}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["./docker-entrypoint.sh"], cwd=PROJECT_ROOT, env=image_env, stdout=out, stderr=out
+        )
+    try:
+        wait_ready(base, process, log)
+        place_an_order(base, image_env)
+
+        # A request in flight: headers and half the body now, the rest after SIGTERM.
+        body = json.dumps({"username": "shopper", "password": "k9!vR2pw-x"}).encode()
+        head = (
+            f"POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", int(image_env["PORT"])), timeout=30) as sock:
+            sock.sendall(head + body[:10])
+            time.sleep(0.5)  # the worker is now reading the body
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            sock.sendall(body[10:])
+            answer = sock.makefile("rb").read().decode()
+
+        assert answer.startswith("HTTP/1.1 200"), answer
+        assert '"access_token"' in answer
+        assert process.wait(timeout=30) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("type") == "access"]
+    assert {"method", "path", "status", "duration_ms"} <= set(access[0])
+    assert any(line["path"] == "/api/orders" and line["status"] == 201 for line in access)
+
+
+def test_entrypoint_skips_migrations_when_told(image_env, tmp_path):
+    """RUN_MIGRATIONS=0: the schema is someone else's job (e.g. a release step)."""
+    env = {**image_env, "RUN_MIGRATIONS": "0"}
+    migrated = run(env, "flask", "--app", "app", "db", "current")
+    assert "(head)" not in migrated.stdout
+    log = tmp_path / "entrypoint.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["./docker-entrypoint.sh"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out
+        )
+    try:
+        base = f"http://127.0.0.1:{env['PORT']}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{base}/healthz", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        assert "(head)" not in run(env, "flask", "--app", "app", "db", "current").stdout
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
