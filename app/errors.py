@@ -14,7 +14,9 @@ from werkzeug.exceptions import HTTPException
 from app.fields import MAX_MONEY
 
 PROBLEM_MIMETYPE = "application/problem+json"
-BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The methods that change state: they may carry a body, are rate limited as writes and may
+# find the database busy.
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class ProblemSchema(ma.Schema):
@@ -179,7 +181,7 @@ def _handle_database_error(error: OperationalError) -> Response:
 
 def _require_json_body():
     """A body, when present, must be JSON; body-less requests need no Content-Type."""
-    if request.method in BODY_METHODS and request.content_length and not request.is_json:
+    if request.method in WRITE_METHODS and request.content_length and not request.is_json:
         return problem(415, "The request body must be JSON (Content-Type: application/json).")
     return None
 

@@ -12,9 +12,8 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
 from jwt import PyJWTError
 
+from app.errors import WRITE_METHODS
 from app.extensions import limiter
-
-WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 
 def configured(name: str):

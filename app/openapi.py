@@ -21,7 +21,12 @@ from openapi_ui_bundles import redoc, swagger_ui
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort
 
-from app.errors import PROBLEM_MIMETYPE, ProblemSchema, problem_from_http_exception
+from app.errors import (
+    PROBLEM_MIMETYPE,
+    WRITE_METHODS,
+    ProblemSchema,
+    problem_from_http_exception,
+)
 from app.fields import MAX_ID
 
 ERROR_DETAILS = {
@@ -40,7 +45,6 @@ ERROR_DETAILS = {
 }
 VALIDATION_ERRORS = {"price": ["Must have at most 2 decimal places."]}
 BEARER_AUTH = [{"bearerAuth": []}]
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def problem_example(status: int, detail: str | None = None) -> dict:
@@ -159,7 +163,7 @@ class Blueprint(BaseBlueprint):
         """Writes are rate limited (429) and may find the database busy (503): both say when
         to retry (Retry-After); document them on every write."""
         decorator = super().route(rule, **options)
-        if not WRITE_METHODS & set(options.get("methods", ())):
+        if not set(WRITE_METHODS) & set(options.get("methods", ())):
             return decorator
         return lambda view: decorator(error_responses(429, 503)(view))
 

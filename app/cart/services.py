@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.errors import Conflict, NotFound, OrderTooLarge, OutOfStock, ValidationFailed
@@ -59,9 +59,13 @@ def _upsert():
 
 
 def _ensure_room_for(user_id: int, product_id: int) -> None:
-    lines = db.session.scalars(select(CartItem.product_id).where(CartItem.user_id == user_id))
-    held = set(lines)
-    if product_id not in held and len(held) >= MAX_CART_LINES:
+    """A new product needs a free line; more of one already held does not."""
+    others = db.session.scalar(
+        select(func.count())
+        .select_from(CartItem)
+        .where(CartItem.user_id == user_id, CartItem.product_id != product_id)
+    )
+    if others >= MAX_CART_LINES:
         raise ValidationFailed(
             {"product_id": [f"A cart holds at most {MAX_CART_LINES} different products."]}
         )
