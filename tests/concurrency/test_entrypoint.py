@@ -45,6 +45,14 @@ def run(env, *command, **kwargs):
     )
 
 
+def start_entrypoint(env, log):
+    """`./docker-entrypoint.sh` as the image's ENTRYPOINT runs it, output to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            ["./docker-entrypoint.sh"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out
+        )
+
+
 def wait_ready(base, process, log):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -88,10 +96,7 @@ def place_an_order(base, env):
 def test_entrypoint_migrates_serves_and_shuts_down_gracefully(image_env, tmp_path):
     log = tmp_path / "entrypoint.log"
     base = f"http://127.0.0.1:{image_env['PORT']}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["./docker-entrypoint.sh"], cwd=PROJECT_ROOT, env=image_env, stdout=out, stderr=out
-        )
+    process = start_entrypoint(image_env, log)
     try:
         wait_ready(base, process, log)
         place_an_order(base, image_env)
@@ -131,19 +136,9 @@ def test_entrypoint_skips_migrations_when_told(image_env, tmp_path):
     migrated = run(env, "flask", "--app", "app", "db", "current")
     assert "(head)" not in migrated.stdout
     log = tmp_path / "entrypoint.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["./docker-entrypoint.sh"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out
-        )
+    process = start_entrypoint(env, log)
     try:
-        base = f"http://127.0.0.1:{env['PORT']}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{base}/healthz", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_ready(f"http://127.0.0.1:{env['PORT']}", process, log)
         assert "(head)" not in run(env, "flask", "--app", "app", "db", "current").stdout
     finally:
         process.send_signal(signal.SIGTERM)
