@@ -64,7 +64,12 @@ class Config:
         # None means "a SQLite file in the instance folder", resolved by create_app.
         url = os.environ.get("DATABASE_URL")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(url) if url else None
+        # Seconds to wait for a PostgreSQL connection before the request fails.
+        self.DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+        # /metrics: open with METRICS_ENABLED, bearer-protected with METRICS_TOKEN, else absent.
+        self.METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
         # Rate limits (Flask-Limiter). Redis shares the counts between workers; memory is
         # per worker. Limits are "N per minute;M per hour" strings, tunable per deployment.
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", self.RATELIMIT_DEFAULT_ON)
@@ -91,7 +96,8 @@ class Config:
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: database errors in the logs never show values (hashes, token ids).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     MAX_CONTENT_LENGTH = 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
     JWT_TOKEN_LOCATION = ["headers"]

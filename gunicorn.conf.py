@@ -3,14 +3,17 @@
 PORT (8000), WEB_CONCURRENCY (2 x cores + 1), GUNICORN_TIMEOUT (30 s),
 GUNICORN_GRACEFUL_TIMEOUT (30 s: in-flight requests finish on SIGTERM), FORWARDED_ALLOW_IPS
 (the proxies whose X-Forwarded-* gunicorn trusts; the app's own setting is TRUSTED_PROXIES).
+The app writes one JSON line per request (app.observability), so gunicorn's access log is off
+and its own lines are JSON too. With metrics on (METRICS_ENABLED or METRICS_TOKEN), the
+workers share PROMETHEUS_MULTIPROC_DIR so /metrics counts all of them.
 """
 
-import json
 import multiprocessing
 import os
-from datetime import UTC, datetime
+import shutil
+import tempfile
 
-from gunicorn.glogging import Logger
+from config import env_bool
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
@@ -21,30 +24,39 @@ keepalive = 5
 max_requests = 1000
 max_requests_jitter = 100
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-"
+accesslog = None
 errorlog = "-"
-
-
-class JsonAccessLogger(Logger):
-    """One JSON line per request on stdout; query strings and headers other than the
-    request id stay out (they may carry tokens)."""
-
-    def access(self, resp, req, environ, request_time):
-        if not self.access_log_enabled:
-            return
-        response_headers = dict((name.lower(), value) for name, value in resp.headers)
-        line = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "type": "access",
-            "method": environ.get("REQUEST_METHOD"),
-            "path": environ.get("PATH_INFO"),
-            "status": resp.status_code,
-            "duration_ms": round(request_time.total_seconds() * 1000, 2),
-            "bytes": getattr(resp, "sent", None),
-            "remote_addr": environ.get("REMOTE_ADDR"),
-            "request_id": response_headers.get("x-request-id"),
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "app.observability.json_formatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
         }
-        self.access_log.info(json.dumps(line))
+    },
+    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False}},
+    "root": {"level": "INFO", "handlers": []},
+}
+
+_metrics_on = os.environ.get("METRICS_TOKEN") or env_bool("METRICS_ENABLED", False)
+if _metrics_on and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Set before any worker imports prometheus_client: it picks its storage on import.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="store-metrics-")
 
 
-logger_class = JsonAccessLogger
+def on_starting(server):
+    """Counts left by an earlier run in a reused directory would be added to this run's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,11 +1,12 @@
 """Application factory."""
 
-import logging
 import os
 from collections.abc import Mapping
 
 from flask import Flask
+from sqlalchemy.engine import make_url
 
+from app.observability import configure_logging
 from app.security import register_security
 from config import get_config
 
@@ -16,15 +17,13 @@ def create_app(config: str | Mapping | None = None) -> Flask:
     app.config.from_object(get_config(config if isinstance(config, str) else None))
     if isinstance(config, Mapping):
         app.config.update(config)
-    _default_database(app)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
-    # Alembic announces its plugins at INFO on import; migrations configure their own logging.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _configure_database(app)
 
     # Routes answer with and without a trailing slash, never with a redirect.
     app.url_map.strict_slashes = False
     app.json.sort_keys = False
 
+    configure_logging(app)
     register_security(app)
     register_extensions(app)
     register_blueprints(app)
@@ -33,17 +32,26 @@ def create_app(config: str | Mapping | None = None) -> Flask:
     return app
 
 
-def _default_database(app: Flask) -> None:
+def _configure_database(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         path = os.path.join(app.instance_path, "store.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+        # An unreachable server fails requests (and /readyz) fast instead of hanging them.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {
+            "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+            **options.get("connect_args", {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
     from app.extensions import api, db, jwt, limiter, migrate
     from app.fields import Int64Converter, Money
+    from app.metrics import init_metrics
     from app.openapi import id_path_schema
 
     app.url_map.converters["int"] = Int64Converter
@@ -51,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     jwt.init_app(app)
     limiter.init_app(app)
+    init_metrics(app)
     register_jwt_callbacks(jwt)
     api.init_app(app)
     api.register_converter(Int64Converter, id_path_schema)

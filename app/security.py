@@ -5,8 +5,14 @@ from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # What a browser frontend may read from responses and send with requests.
-EXPOSED_HEADERS = ["Location", "Retry-After", "Idempotent-Replayed", "X-RateLimit-Remaining"]
-ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+EXPOSED_HEADERS = [
+    "Location",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "X-RateLimit-Remaining",
+    "X-Request-ID",
+]
+ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"]
 HSTS = "max-age=31536000; includeSubDomains"
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload, undefer
 from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge, OutOfStock
 from app.extensions import db, transaction, utcnow
 from app.fields import MAX_MONEY
+from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.models import CartItem, Order, OrderItem, OrderStatusChange, Product, User
 from app.pagination import paginate
 from app.products.services import record_movement
@@ -61,6 +62,16 @@ def _take_stock(line: CartItem) -> OrderItem:
 
 
 def place_order(user_id: int) -> Order:
+    try:
+        order = _place_order(user_id)
+    except Conflict as refused:
+        CHECKOUT_CONFLICTS.labels(reason=type(refused).__name__).inc()
+        raise
+    ORDERS_PLACED.inc()
+    return order
+
+
+def _place_order(user_id: int) -> Order:
     with transaction() as session:
         lines = session.scalars(
             select(CartItem).where(CartItem.user_id == user_id).order_by(CartItem.product_id)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from tests.databases import fresh_database
 
 SECRET = "s" * 48
 ADMIN_PASSWORD = "entrypoint-admin-42"
+SHOPPER = {"username": "shopper", "email": "shopper@example.com", "password": "k9!vR2pw-x"}
+METRICS_TOKEN = "t" * 40
 
 
 @pytest.fixture
@@ -36,6 +39,7 @@ def image_env(app, tmp_path):
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET,
             "JWT_SECRET_KEY": SECRET[::-1] + "j",
+            "METRICS_TOKEN": METRICS_TOKEN,
         }
 
 
@@ -53,17 +57,22 @@ def start_entrypoint(env, log):
         )
 
 
-def wait_ready(base, process, log):
+def wait_for_answer(url, process, log, *, until=lambda response: True):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         try:
-            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
+            response = requests.get(url, timeout=1)
+            if until(response):
+                return response
         except requests.RequestException:
             pass
         time.sleep(0.2)
-    raise AssertionError(f"not ready:\n{log.read_text()}")
+    raise AssertionError(f"no answer from {url}:\n{log.read_text()}")
+
+
+def wait_ready(base, process, log):
+    wait_for_answer(f"{base}/readyz", process, log, until=lambda r: r.status_code == 200)
 
 
 def place_an_order(base, env):
@@ -83,14 +92,31 @@ def place_an_order(base, env):
     product = requests.post(
         f"{base}/api/products", json={"name": "Mug", "price": "9.50", "stock": 3}, headers=admin
     ).json()
-    shopper = {"username": "shopper", "email": "shopper@example.com", "password": "k9!vR2pw-x"}
-    assert requests.post(f"{base}/api/auth/register", json=shopper).status_code == 201
-    customer = token("shopper", shopper["password"])
+    assert requests.post(f"{base}/api/auth/register", json=SHOPPER).status_code == 201
+    customer = token("shopper", SHOPPER["password"])
     line = {"product_id": product["id"], "quantity": 2}
     assert requests.post(f"{base}/api/cart", json=line, headers=customer).status_code == 200
     order = requests.post(f"{base}/api/orders", headers=customer)
     assert order.status_code == 201, order.text
     assert order.json()["total"] == "19.00"
+
+
+def browse_concurrently(base, times):
+    """More clients than workers, so every worker serves some."""
+
+    def browse(_):
+        return requests.get(f"{base}/api/products", timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(browse, range(times))) == {200}
+
+
+def scrape(base):
+    response = requests.get(
+        f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return response.text
 
 
 def test_entrypoint_migrates_serves_and_shuts_down_gracefully(image_env, tmp_path):
@@ -100,6 +126,9 @@ def test_entrypoint_migrates_serves_and_shuts_down_gracefully(image_env, tmp_pat
     try:
         wait_ready(base, process, log)
         place_an_order(base, image_env)
+        browse_concurrently(base, 60)
+        metrics = scrape(base)
+        assert requests.get(f"{base}/metrics", timeout=10).status_code == 401
 
         # A request in flight: headers and half the body now, the rest after SIGTERM.
         body = json.dumps({"username": "shopper", "password": "k9!vR2pw-x"}).encode()
@@ -124,22 +153,35 @@ def test_entrypoint_migrates_serves_and_shuts_down_gracefully(image_env, tmp_pat
             process.kill()
             process.wait()
 
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    access = [line for line in lines if line.get("type") == "access"]
-    assert {"method", "path", "status", "duration_ms"} <= set(access[0])
-    assert any(line["path"] == "/api/orders" and line["status"] == 201 for line in access)
+    text = log.read_text()
+    lines = [json.loads(line) for line in text.splitlines()]  # every line is JSON
+    served = [line for line in lines if line["logger"] == "app.request"]
+    assert {"method", "path", "status", "duration_ms", "request_id", "user_id"} <= set(served[0])
+    assert any(line["path"] == "/api/orders" and line["status"] == 201 for line in served)
+    assert not any(secret in text for secret in (ADMIN_PASSWORD, SHOPPER["password"]))
+
+    # /metrics adds up every worker's samples, whichever worker answers the scrape.
+    browsed = [
+        line for line in served if (line["method"], line["path"]) == ("GET", "/api/products")
+    ]
+    assert len({line["pid"] for line in browsed}) == int(image_env["WEB_CONCURRENCY"])
+    series = 'method="GET",status="200",url_rule="/api/products"'
+    assert f"flask_http_request_duration_seconds_count{{{series}}} 60.0" in metrics.splitlines()
+    assert "store_orders_placed_total 1.0" in metrics.splitlines()
 
 
 def test_entrypoint_skips_migrations_when_told(image_env, tmp_path):
-    """RUN_MIGRATIONS=0: the schema is someone else's job (e.g. a release step)."""
+    """RUN_MIGRATIONS=0: the schema is someone else's job (e.g. a release step); the server
+    is not ready until that job has run."""
     env = {**image_env, "RUN_MIGRATIONS": "0"}
-    migrated = run(env, "flask", "--app", "app", "db", "current")
-    assert "(head)" not in migrated.stdout
+    base = f"http://127.0.0.1:{env['PORT']}"
     log = tmp_path / "entrypoint.log"
     process = start_entrypoint(env, log)
     try:
-        wait_ready(f"http://127.0.0.1:{env['PORT']}", process, log)
+        assert wait_for_answer(f"{base}/readyz", process, log).status_code == 503
         assert "(head)" not in run(env, "flask", "--app", "app", "db", "current").stdout
+        assert run(env, "flask", "--app", "app", "db", "upgrade").returncode == 0
+        wait_ready(base, process, log)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

@@ -1,0 +1,65 @@
+"""Prometheus metrics at `GET /metrics` (prometheus-flask-exporter).
+
+Off unless `METRICS_ENABLED` is true (open: scrape it from inside the network) or
+`METRICS_TOKEN` is set (then it needs `Authorization: Bearer <token>`). Under gunicorn,
+gunicorn.conf.py sets `PROMETHEUS_MULTIPROC_DIR` so every worker's counts are summed.
+"""
+
+import hmac
+import os
+from functools import wraps
+
+from flask import Flask, request
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_flask_exporter import PrometheusMetrics
+from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
+
+from app.errors import problem
+
+# Counted whether or not /metrics is served; in no registry until an app serves them.
+ORDERS_PLACED = Counter("store_orders_placed", "Orders placed", registry=None)
+CHECKOUT_CONFLICTS = Counter(
+    "store_checkout_conflicts",
+    "Checkouts refused with 409 (empty cart, out of stock, order too large)",
+    ["reason"],
+    registry=None,
+)
+BUSINESS_METRICS = (ORDERS_PLACED, CHECKOUT_CONFLICTS)
+
+
+def init_metrics(app: Flask) -> None:
+    token = app.config["METRICS_TOKEN"]
+    if not (app.config["METRICS_ENABLED"] or token):
+        return
+    # Labelled by route template (/api/orders/<int:order_id>), not by path: bounded series.
+    options = {"group_by": "url_rule", "metrics_decorator": _require_token(token)}
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every process writes its samples to that directory; /metrics reads them all.
+        exporter = GunicornInternalPrometheusMetrics(app=None, **options)
+    else:
+        # A registry per app: several apps in one process (tests) each count their own.
+        exporter = PrometheusMetrics(app=None, registry=CollectorRegistry(), **options)
+        for metric in BUSINESS_METRICS:
+            exporter.registry.register(metric)
+    exporter.init_app(app)
+
+
+def _require_token(token: str | None):
+    def decorator(view):
+        if not token:
+            return view
+
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            sent = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                return problem(
+                    401,
+                    "The metrics need the bearer token set in METRICS_TOKEN.",
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorator
