@@ -18,6 +18,8 @@ RUN chown app:app /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/* && rm -rf /wheels
 COPY --chown=app:app . .
+# The SQLite default lives here; a volume mounted on it starts owned by the app user.
+RUN install -d -o app -g app /app/instance
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \

@@ -1,7 +1,12 @@
 #!/bin/sh
-# The image's entrypoint: migrate (unless RUN_MIGRATIONS=0), then hand the process to gunicorn
-# so it receives SIGTERM directly and shuts down gracefully.
+# The image's entrypoint. With no arguments: migrate (unless RUN_MIGRATIONS=0), then hand the
+# process to gunicorn so it receives SIGTERM directly and shuts down gracefully.
+# With arguments, run them instead, in the same environment (one-off tasks such as
+# `flask --app app create-admin ...` or `flask --app app db upgrade`).
 set -eu
+if [ "$#" -gt 0 ]; then
+    exec "$@"
+fi
 if [ "${RUN_MIGRATIONS:-1}" != "0" ]; then
     flask --app app db upgrade
 fi

@@ -76,8 +76,8 @@ def wait_ready(base, process, log):
 
 
 def place_an_order(base, env):
-    created = run(
-        env, "flask", "--app", "app", "create-admin", "--username", "ops",
+    created = run(  # a one-off task, as `docker run IMAGE flask ...` runs it
+        env, "./docker-entrypoint.sh", "flask", "--app", "app", "create-admin", "--username", "ops",
         "--email", "ops@example.com", "--password", ADMIN_PASSWORD,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
