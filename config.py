@@ -67,6 +67,8 @@ class Config:
         # Seconds to wait for a PostgreSQL connection before the request fails.
         self.DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+        # Catalog search through the database's full-text index (app.search); false: LIKE.
+        self.SEARCH_FULLTEXT = env_bool("SEARCH_FULLTEXT", True)
         # /metrics: open with METRICS_ENABLED, bearer-protected with METRICS_TOKEN, else absent.
         self.METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
         self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None

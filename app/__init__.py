@@ -73,13 +73,22 @@ def register_blueprints(app: Flask) -> None:
     from app.admin.routes import blp as admin_blp
     from app.auth.routes import blp as auth_blp
     from app.cart.routes import blp as cart_blp
+    from app.categories.routes import blp as categories_blp
     from app.extensions import api
     from app.health import blp as health_blp
     from app.openapi import doc_assets_blueprints
     from app.orders.routes import blp as orders_blp
     from app.products.routes import blp as products_blp
 
-    for blueprint in (auth_blp, products_blp, cart_blp, orders_blp, admin_blp, health_blp):
+    for blueprint in (
+        auth_blp,
+        products_blp,
+        categories_blp,
+        cart_blp,
+        orders_blp,
+        admin_blp,
+        health_blp,
+    ):
         api.register_blueprint(blueprint)
     for blueprint in doc_assets_blueprints():
         app.register_blueprint(blueprint)

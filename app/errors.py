@@ -93,6 +93,13 @@ class OutOfStock(Conflict):
         )
 
 
+class NoLongerSold(Conflict):
+    def __init__(self, product_name: str):
+        super().__init__(
+            f"'{product_name}' is no longer sold: remove it from the cart to place the order."
+        )
+
+
 class OrderTooLarge(Conflict):
     def __init__(self, total):
         super().__init__(

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -49,11 +50,34 @@ class TokenFamily(db.Model):
     revoked_at: Mapped[datetime | None]
 
 
+class Category(db.Model):
+    """A node of the category tree (parent_id null at the top)."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="RESTRICT"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Product(db.Model):
+    """Full-text search reads an index the database keeps (see the catalog migration):
+    SQLite's FTS5 table products_fts, PostgreSQL's generated column search_vector."""
+
     __tablename__ = "products"
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_non_negative"),
         CheckConstraint("price >= 0", name="price_non_negative"),
+        Index("ix_products_price_id", "price", "id"),
+        Index("ix_products_created_at_id", "created_at", "id"),
+        Index("ix_products_category_id_id", "category_id", "id"),
+        Index("ix_products_stock", "stock"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,10 +85,24 @@ class Product(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     price: Mapped[Decimal]
     stock: Mapped[int] = mapped_column(default=0)
+    sku: Mapped[str | None] = mapped_column(String(64))
+    slug: Mapped[str] = mapped_column(String(220), unique=True)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL")
+    )
+    # Ordered [{"url": ..., "alt": ...}]
+    images: Mapped[list] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Deleted products stay for the orders that reference them.
     deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    category: Mapped[Category | None] = relationship(lazy="joined")
+
+
+# SKUs are unique case-insensitively. The name-sort index is per engine (catalog migration).
+Index("uq_products_sku_lower", func.lower(Product.sku), unique=True)
 
 
 class CartItem(db.Model):

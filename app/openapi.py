@@ -10,6 +10,7 @@
 """
 
 import json
+from functools import wraps
 from http import HTTPStatus
 
 import flask
@@ -84,6 +85,50 @@ def bearer_auth(*statuses: int):
         return BaseBlueprint.doc(security=BEARER_AUTH)(error_responses(401, *statuses)(view))
 
     return decorator
+
+
+PUBLIC_MAX_AGE = 60
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "schema": {"type": "string"},
+    "description": "The ETag of the copy the client holds: 304 while it is current",
+}
+CACHE_HEADERS = {
+    "ETag": {"schema": {"type": "string"}, "description": "Changes whenever the body does"},
+    "Cache-Control": {
+        "schema": {"type": "string", "example": f"public, max-age={PUBLIC_MAX_AGE}"},
+        "description": "public for the public catalog; private, no-store with include_inactive",
+    },
+}
+
+
+def cacheable(view):
+    """A public read: an ETag over the body, `Cache-Control: public, max-age=60`, and 304
+    with no body when If-None-Match holds the current ETag (werkzeug's make_conditional).
+    Placed between `arguments` and `response`; admin-only data (`include_inactive`) is never
+    stored."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = view(*args, **kwargs)
+        if response.status_code != 200:
+            return response
+        parsed = args[0] if args and isinstance(args[0], dict) else {}
+        if parsed.get("include_inactive"):
+            response.cache_control.private = True
+            response.cache_control.no_store = True
+        else:
+            response.cache_control.public = True
+            response.cache_control.max_age = PUBLIC_MAX_AGE
+        response.add_etag()
+        return response.make_conditional(flask.request)
+
+    responses = {
+        200: {"headers": CACHE_HEADERS},
+        304: {"description": "Not Modified: the copy with that ETag is current (no body)"},
+    }
+    return BaseBlueprint.doc(parameters=[IF_NONE_MATCH], responses=responses)(wrapper)
 
 
 class Api(BaseApi):

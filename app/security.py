@@ -37,7 +37,7 @@ def _security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")
-    if "Authorization" in request.headers:
+    if "Authorization" in request.headers and not response.cache_control.public:
         headers["Cache-Control"] = "no-store"  # a user's data must not sit in shared caches
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", HSTS)

@@ -21,13 +21,14 @@ TEST_POSTGRES_URL = os.environ.get(
 
 
 @contextmanager
-def fresh_database(folder: Path, prefix: str) -> Iterator[str]:
-    """Yield the URL of an empty database; `folder` holds the SQLite file."""
-    if TEST_DATABASE == "sqlite":
+def fresh_database(folder: Path, prefix: str, engine: str = TEST_DATABASE) -> Iterator[str]:
+    """Yield the URL of an empty database; `folder` holds the SQLite file. `engine` defaults
+    to the one under test (tests comparing engines ask for each)."""
+    if engine == "sqlite":
         yield f"sqlite:///{folder / f'{prefix}.db'}"
         return
-    if TEST_DATABASE != "postgresql":
-        raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE}")
+    if engine != "postgresql":
+        raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgresql, not {engine}")
     server = make_url(TEST_POSTGRES_URL)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(

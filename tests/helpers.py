@@ -4,6 +4,16 @@ from sqlalchemy import func, select
 
 from app.models import CartItem, Product
 
+# A product's body: the original fields, and what the catalog added (tests/test_catalog.py).
+PRODUCT_FIELDS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"} | {
+    "sku",
+    "slug",
+    "category_id",
+    "category",
+    "images",
+    "is_active",
+}
+
 PROBLEM_MIMETYPE = "application/problem+json"
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 

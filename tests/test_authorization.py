@@ -19,8 +19,10 @@ Rules the runner applies to every case, on top of the table:
 
 `test_the_table_covers_every_documented_operation` fails when an operation is added to the
 document without a row here; `test_the_table_agrees_with_the_document` keeps the rows honest
-(secured operations refuse anonymous callers, operations documenting 403 refuse customers,
-public ones answer everyone alike, and every expected status is documented).
+(secured operations refuse anonymous callers, secured ones documenting 403 refuse customers,
+public ones answer everyone alike, and every expected status is documented). An operation
+whose token is optional (`security: [{}, bearerAuth]`: only an admin-only option such as
+`include_inactive=true` needs it) is public here; the rows send no such option.
 """
 
 import json
@@ -33,7 +35,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Order, Product, User
+from app.models import Category, Order, Product, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem, cart_lines
 
@@ -89,7 +91,12 @@ class World:
     def send(self, operation: tuple[str, str], caller: str, **path_params):
         method, path = operation
         row = OPERATIONS[operation]
-        params = {"order_id": self.a_order["id"], "product_id": self.mug} | path_params
+        params = {
+            "order_id": self.a_order["id"],
+            "product_id": self.mug,
+            "category_id": self.mugs,
+            "slug": self.mug_slug,
+        } | path_params
         kwargs = {"headers": self.headers(caller, row.token) | row.headers}
         if row.body is not None:
             kwargs["json"] = row.body(self)
@@ -119,6 +126,14 @@ class World:
 
         return self.query(read)
 
+    def category(self, category_id: int) -> Category | None:
+        def read(s):
+            category = s.get(Category, category_id)
+            s.expunge_all()
+            return category
+
+        return self.query(read)
+
     def snapshot(self, except_keys_of: int | None = None) -> dict[str, list[tuple]]:
         """Every row of every table; the caller's own Idempotency-Key rows may be left out."""
 
@@ -138,7 +153,8 @@ class World:
 def world(client, auth, make_product, query) -> World:
     """Known state for every case:
 
-    - products: mug (19.99, 10 in stock), dripper (24.50, 9 left), papers (5.00, 10);
+    - category: mugs (slug "mugs"), which holds the mug;
+    - products: mug (19.99, 10 in stock, slug "mug"), dripper (24.50, 9 left), papers (5.00, 10);
     - customer A: a pending order of 1 dripper, placed with IDEMPOTENCY_KEY; cart {mug: 2};
     - customer B: cart {papers: 1}, no orders;
     - admin: empty cart, no orders.
@@ -149,7 +165,12 @@ def world(client, auth, make_product, query) -> World:
         CUSTOMER_B: auth.user("bob"),
         ADMIN: auth.user("boss", admin=True),
     }
-    w.mug = make_product(name="Mug", price="19.99", stock=10).id
+    made = client.post("/api/categories", json={"name": "Mugs"}, headers=w.headers(ADMIN))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    w.mugs = made.get_json()["id"]
+    mug = make_product(name="Mug", price="19.99", stock=10, category_id=w.mugs)
+    w.mug, w.mug_slug = mug.id, mug.slug
+    assert w.mug_slug == "mug"
     w.dripper = make_product(name="Dripper", price="24.50", stock=10).id
     w.papers = make_product(name="Filter papers", price="5.00", stock=10).id
 
@@ -393,6 +414,40 @@ def lists_the_dripper(w, caller, response):
     assert [p["id"] for p in response.get_json()["items"]] == [w.dripper]
 
 
+def lists_the_categories(w, caller, response):
+    assert [(c["id"], c["slug"]) for c in response.get_json()["items"]] == [(w.mugs, "mugs")]
+
+
+def is_the_mugs_category(w, caller, response):
+    body = response.get_json()
+    assert (body["id"], body["name"], body["slug"]) == (w.mugs, "Mugs", "mugs")
+
+
+def creates_the_kettles_category(w, caller, response):
+    body = response.get_json()
+    assert response.headers["Location"].endswith(f"/api/categories/{body['id']}")
+    category = w.category(body["id"])
+    assert (category.name, category.slug, category.parent_id) == ("Kettles", "kettles", None)
+
+
+def renames_the_mugs_category(w, caller, response):
+    category = w.category(w.mugs)
+    assert (category.name, category.slug) == ("Cups", "cups")
+    assert w.product(w.mug).category_id == w.mugs
+
+
+def describes_the_mugs_category(w, caller, response):
+    category = w.category(w.mugs)
+    assert (category.name, category.slug, category.description) == ("Mugs", "mugs", "Stoneware.")
+
+
+def deletes_the_mugs_category(w, caller, response):
+    """Forced: the mug stays in the catalog, in no category."""
+    assert w.category(w.mugs) is None
+    mug = w.client.get(f"/api/products/{w.mug}").get_json()
+    assert (mug["id"], mug["category_id"], mug["category"]) == (w.mug, None, None)
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -457,6 +512,15 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("GET", "/api/products"): Row(**everyone(expect(200, lists_the_catalog, same_for_everyone))),
     ("GET", "/api/products/{product_id}"): Row(
         **everyone(expect(200, is_the_mug, same_for_everyone))
+    ),
+    ("GET", "/api/products/by-slug/{slug}"): Row(
+        **everyone(expect(200, is_the_mug, same_for_everyone))
+    ),
+    ("GET", "/api/categories"): Row(
+        **everyone(expect(200, lists_the_categories, same_for_everyone))
+    ),
+    ("GET", "/api/categories/{category_id}"): Row(
+        **everyone(expect(200, is_the_mugs_category, same_for_everyone))
     ),
     ("GET", "/healthz"): Row(**everyone(expect(200, same_for_everyone))),
     ("GET", "/readyz"): Row(**everyone(expect(200, same_for_everyone))),
@@ -570,6 +634,34 @@ OPERATIONS: dict[tuple[str, str], Row] = {
         customer_b=FORBIDDEN,
         admin=expect(200, lists_the_mug_ledger),
     ),
+    ("POST", "/api/categories"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(201, creates_the_kettles_category),
+        body=lambda w: {"name": "Kettles"},
+    ),
+    ("PUT", "/api/categories/{category_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, renames_the_mugs_category),
+        body=lambda w: {"name": "Cups", "slug": "cups"},
+    ),
+    ("PATCH", "/api/categories/{category_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(200, describes_the_mugs_category),
+        body=lambda w: {"description": "Stoneware."},
+    ),
+    ("DELETE", "/api/categories/{category_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=FORBIDDEN,
+        customer_b=FORBIDDEN,
+        admin=expect(204, deletes_the_mugs_category),
+        query={"force": "true"},  # the mug is in it: the strongest delete
+    ),
     ("GET", "/api/admin/orders"): Row(
         anonymous=UNAUTHENTICATED,
         customer_a=FORBIDDEN,
@@ -600,8 +692,11 @@ def test_the_table_agrees_with_the_document(operation):
     assert operation in OPERATIONS, f"no row for {operation}"
     row = OPERATIONS[operation]
     doc = operation_doc(operation)
-    secured = bool(doc.get("security", OPENAPI.get("security")))
-    admin_only = "403" in doc["responses"]
+    security = doc.get("security", OPENAPI.get("security")) or []
+    # An empty requirement ({}) makes the token optional: the operation answers everyone, and
+    # only an admin-only option (such as include_inactive=true) needs the token (401/403).
+    secured = bool(security) and {} not in security
+    admin_only = secured and "403" in doc["responses"]
     outcomes = {caller: getattr(row, caller) for caller in CALLERS}
 
     if secured:

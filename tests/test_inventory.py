@@ -7,10 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Product, StockMovement
 from app.products.services import MAX_STOCK, record_movement, update_product
-from tests.helpers import assert_problem, count_rows, stock_of
+from tests.helpers import PRODUCT_FIELDS, assert_problem, count_rows, stock_of
 from tests.invariants import inventory_violations
 
-PRODUCT_KEYS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"}
 MOVEMENT_KEYS = {"id", "product_id", "delta", "reason", "order_id", "user_id", "created_at"}
 ENVELOPE_KEYS = {"items", "page", "per_page", "total", "pages"}
 
@@ -90,7 +89,7 @@ def test_adjust_stock_returns_product_with_new_stock(
 
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
-    assert set(body) == PRODUCT_KEYS
+    assert set(body) == PRODUCT_FIELDS
     assert (body["id"], body["name"], body["price"], body["stock"]) == (
         product.id,
         "Mug",
@@ -503,7 +502,7 @@ def test_low_stock_lists_active_products_at_or_under_threshold_lowest_first(clie
     assert set(body) == ENVELOPE_KEYS
     assert names(body) == ["zero", "three", "five"]
     assert [item["stock"] for item in body["items"]] == [0, 3, 5]
-    assert set(body["items"][0]) == PRODUCT_KEYS
+    assert set(body["items"][0]) == PRODUCT_FIELDS
     assert (body["page"], body["per_page"], body["total"], body["pages"]) == (1, 20, 3, 1)
 
 

@@ -13,11 +13,18 @@ from app import create_app
 from app.auth.services import issue_tokens
 from app.extensions import db
 from app.models import User
+from app.search import include_object
 from tests.databases import fresh_database
 
 FIRST_REVISION = "eb3eefba045b"
 CORE_TABLES = {"users", "products", "cart_items", "orders", "order_items", "revoked_tokens"}
-NEW_TABLES = {"stock_movements", "order_status_changes", "idempotency_keys", "token_families"}
+NEW_TABLES = {
+    "stock_movements",
+    "order_status_changes",
+    "idempotency_keys",
+    "token_families",
+    "categories",
+}
 # Replaced by token_families: a token revoked one by one became a login revoked as a whole.
 DROPPED_TABLES = {"revoked_tokens"}
 HEAD_TABLES = (CORE_TABLES - DROPPED_TABLES) | NEW_TABLES
@@ -95,7 +102,12 @@ def snapshot() -> dict[str, list[tuple]]:
 
 
 def table_names() -> set[str]:
-    return set(inspect(db.engine).get_table_names())
+    """The tables the models describe (not SQLite's FTS5 search index and its shadows)."""
+    return {
+        name
+        for name in inspect(db.engine).get_table_names()
+        if include_object(None, name, "table", True, None)
+    }
 
 
 def current_revision() -> str | None:
@@ -208,3 +220,84 @@ def test_upgrade_after_full_downgrade_rebuilds_the_schema(migration_app, upgrade
         assert rows("SELECT COUNT(*) FROM products") == [(0,)]
         assert current_revision() != FIRST_REVISION
         assert current_revision() is not None
+
+
+# --- the catalog revision, on a database that holds data from the revision before -------------
+
+CATALOG_REVISION = "c41d7e2a9b10"
+BEFORE_CATALOG = "a79a249e31f8"
+STORE_ROWS = [
+    "INSERT INTO users (id, username, email, password_hash, is_admin, created_at) "
+    "VALUES (1, 'shopper', 'shopper@example.com', 'x', FALSE, CURRENT_TIMESTAMP)",
+    "INSERT INTO products (id, name, description, price, stock, created_at, updated_at) VALUES "
+    "(1, 'Coffee Mug', 'Stoneware mug', 9.99, 7, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+    "(2, 'Coffee mug', 'Enamel camping mug', 7.50, 3, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+    "(3, 'Théière', 'Cast iron teapot', 45.00, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    "INSERT INTO stock_movements (id, product_id, delta, reason, created_at) VALUES "
+    "(1, 1, 7, 'initial stock', CURRENT_TIMESTAMP), (2, 2, 3, 'initial stock', CURRENT_TIMESTAMP)",
+    "INSERT INTO cart_items (user_id, product_id, quantity, added_at) "
+    "VALUES (1, 1, 2, CURRENT_TIMESTAMP), (1, 2, 1, CURRENT_TIMESTAMP)",
+]
+STORE_SNAPSHOT = {
+    "products": "SELECT id, name, description, price, stock FROM products ORDER BY id",
+    "stock_movements": "SELECT id, product_id, delta FROM stock_movements ORDER BY id",
+    "cart_items": "SELECT user_id, product_id, quantity FROM cart_items ORDER BY product_id",
+}
+
+
+@pytest.fixture
+def catalog_upgraded(migration_app):
+    """Rows written at the revision before the catalog, then the catalog migration."""
+    with migration_app.app_context():
+        flask_migrate.upgrade(revision=BEFORE_CATALOG)
+        with db.engine.begin() as conn:
+            for statement in STORE_ROWS:
+                conn.execute(text(statement))
+        before = {table: rows(sql) for table, sql in STORE_SNAPSHOT.items()}
+        flask_migrate.upgrade(revision=CATALOG_REVISION)
+        return before
+
+
+def test_catalog_migration_keeps_products_carts_and_ledger(migration_app, catalog_upgraded):
+    with migration_app.app_context():
+        after = {table: rows(sql) for table, sql in STORE_SNAPSHOT.items()}
+        catalog = rows("SELECT id, slug, sku, category_id, is_active FROM products ORDER BY id")
+    assert after == catalog_upgraded
+    # Slugs from the names, unique (the second mug's is made unique with its id).
+    assert catalog == [
+        (1, "coffee-mug", None, None, True),
+        (2, "coffee-mug-2", None, None, True),
+        (3, "theiere", None, None, True),
+    ]
+
+
+def test_catalog_migration_makes_existing_products_searchable(migration_app, catalog_upgraded):
+    client = migration_app.test_client()
+    found = client.get("/api/products?q=mug&sort=relevance").get_json()
+    assert [item["id"] for item in found["items"]] == [1, 2]
+    assert found["items"][0]["images"] == []
+    assert found["items"][0]["category"] is None
+    teapot = client.get("/api/products/by-slug/theiere").get_json()
+    assert (teapot["id"], teapot["name"]) == (3, "Théière")
+    by_name = client.get("/api/products?sort=name").get_json()["items"]
+    assert [item["id"] for item in by_name] == [1, 2, 3]
+
+
+def test_catalog_migration_search_follows_later_changes(migration_app, catalog_upgraded):
+    with migration_app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("UPDATE products SET name = 'Espresso cup' WHERE id = 1"))
+        conn.execute(text("DELETE FROM cart_items WHERE product_id = 2"))
+        conn.execute(text("DELETE FROM stock_movements WHERE product_id = 2"))
+        conn.execute(text("DELETE FROM products WHERE id = 2"))
+    client = migration_app.test_client()
+    assert client.get("/api/products?q=coffee").get_json()["total"] == 0
+    assert [item["id"] for item in client.get("/api/products?q=espresso").get_json()["items"]] == [
+        1
+    ]
+
+
+def test_catalog_migration_downgrades_with_data(migration_app, catalog_upgraded):
+    with migration_app.app_context():
+        flask_migrate.downgrade(revision=BEFORE_CATALOG)
+        assert "categories" not in table_names()
+        assert {table: rows(sql) for table, sql in STORE_SNAPSHOT.items()} == catalog_upgraded

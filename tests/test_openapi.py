@@ -11,7 +11,7 @@ from app import create_app
 from app.extensions import db
 
 COMMITTED_SPEC = Path(__file__).resolve().parents[1] / "openapi.json"
-TAGS = {"auth", "products", "cart", "orders", "admin", "operations"}
+TAGS = {"auth", "products", "categories", "cart", "orders", "admin", "operations"}
 METHODS = {"get", "post", "put", "patch", "delete"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 PROBLEM = "application/problem+json"
@@ -26,6 +26,8 @@ DOCUMENTED_PATHS = [
     "/api/products/{product_id}",
     "/api/products/{product_id}/stock",
     "/api/products/{product_id}/stock-movements",
+    "/api/categories",
+    "/api/categories/{category_id}",
     "/api/cart",
     "/api/cart/{product_id}",
     "/api/orders",
@@ -44,15 +46,26 @@ ADMIN_OPERATIONS = {
     ("/api/products/{product_id}", "delete"),
     ("/api/products/{product_id}/stock", "post"),
     ("/api/products/{product_id}/stock-movements", "get"),
+    ("/api/categories", "post"),
+    ("/api/categories/{category_id}", "put"),
+    ("/api/categories/{category_id}", "patch"),
+    ("/api/categories/{category_id}", "delete"),
     ("/api/orders/{order_id}", "patch"),
     ("/api/admin/orders", "get"),
     ("/api/admin/low-stock", "get"),
 }
+# Public reads with an admin-only option (include_inactive): the token is optional, and the
+# option's 401/403 are documented.
+ADMIN_OPTION_OPERATIONS = {
+    ("/api/products", "get"),
+    ("/api/products/{product_id}", "get"),
+    ("/api/products/by-slug/{slug}", "get"),
+}
 PUBLIC_OPERATIONS = {
     ("/api/auth/register", "post"),
     ("/api/auth/login", "post"),
-    ("/api/products", "get"),
-    ("/api/products/{product_id}", "get"),
+    ("/api/categories", "get"),
+    ("/api/categories/{category_id}", "get"),
     ("/healthz", "get"),
     ("/readyz", "get"),
 }
@@ -146,15 +159,19 @@ def test_every_operation_has_a_summary_and_one_known_tag(spec):
 
 def test_security_is_declared_exactly_where_a_token_is_needed(spec):
     for path, method, operation in operations(spec):
-        public = (path, method) in PUBLIC_OPERATIONS
-        assert operation.get("security") == (None if public else [{"bearerAuth": []}]), path
-        if not public:
+        if (path, method) in ADMIN_OPTION_OPERATIONS:
+            assert operation["security"] == [{}, {"bearerAuth": []}], path
+        elif (path, method) in PUBLIC_OPERATIONS:
+            assert "security" not in operation, path
+        else:
+            assert operation["security"] == [{"bearerAuth": []}], path
+        if (path, method) not in PUBLIC_OPERATIONS:
             assert "401" in operation["responses"], (path, method)
 
 
 def test_admin_operations_document_403_and_customer_ones_do_not(spec):
     for path, method, operation in operations(spec):
-        admin = (path, method) in ADMIN_OPERATIONS
+        admin = (path, method) in ADMIN_OPERATIONS | ADMIN_OPTION_OPERATIONS
         assert ("403" in operation["responses"]) == admin, (path, method)
 
 

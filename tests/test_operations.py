@@ -16,6 +16,7 @@ import seed_data
 from app import create_app
 from app.extensions import db, utcnow
 from app.models import IdempotencyKey, Product, TokenFamily, User
+from app.search import include_object
 from tests.helpers import assert_problem, count_rows
 
 STRONG_SECRET = "s" * 40
@@ -214,9 +215,9 @@ def test_create_admin_requires_username_and_email(cli, query, missing):
 def test_seed_creates_demo_products_and_admin(app, query):
     with app.app_context():
         created, admin_created = seed_data.seed("admin", "admin@example.com", "admin-password")
-    assert created == len(seed_data.DEMO_PRODUCTS)
+    assert created == seed_data.DEFAULT_PRODUCTS
     assert admin_created is True
-    assert count_rows(query, Product) == len(seed_data.DEMO_PRODUCTS)
+    assert count_rows(query, Product) == seed_data.DEFAULT_PRODUCTS
     admin = find_user(query, "admin")
     assert admin.is_admin is True
 
@@ -227,10 +228,10 @@ def test_seed_is_idempotent(app, query):
         created, admin_created = seed_data.seed("admin", "admin@example.com", "admin-password")
     assert created == 0
     assert admin_created is False
-    assert count_rows(query, Product) == len(seed_data.DEMO_PRODUCTS)
+    assert count_rows(query, Product) == seed_data.DEFAULT_PRODUCTS
     assert count_rows(query, User) == 1
     names = query(lambda s: s.scalars(select(Product.name)).all())
-    assert sorted(names) == sorted(name for name, *_ in seed_data.DEMO_PRODUCTS)
+    assert sorted(names) == sorted(product["name"] for product in seed_data.catalog())
 
 
 def test_seeded_admin_can_log_in(app, client):
@@ -246,7 +247,9 @@ def test_seeded_products_are_listed(app, client):
         seed_data.seed("admin", "admin@example.com", "admin-password")
     response = client.get("/api/products?per_page=100")
     assert response.status_code == 200
-    assert response.get_json()["total"] == len(seed_data.DEMO_PRODUCTS)
+    # Inactive products are hidden from the public list.
+    active = sum(product["is_active"] for product in seed_data.catalog())
+    assert response.get_json()["total"] == active
 
 
 # --- config --------------------------------------------------------------------------------
@@ -364,7 +367,8 @@ def test_test_app_uses_testing_config(app):
 )
 def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_object": include_object}
+        context = MigrationContext.configure(connection, opts=options)
         assert compare_metadata(context, db.metadata) == []
 
 

@@ -7,9 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Product
-from tests.helpers import assert_problem
+from tests.helpers import PRODUCT_FIELDS, assert_problem
 
-PRODUCT_FIELDS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"}
 PAGE_FIELDS = {"items", "page", "per_page", "total", "pages"}
 
 

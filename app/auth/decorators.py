@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import current_user, jwt_required, verify_jwt_in_request
 
 from app.errors import Forbidden
 from app.openapi import bearer_auth
@@ -23,8 +23,19 @@ def admin_required(view):
 
     @wraps(view)
     def guarded(*args, **kwargs):
-        if not current_user.is_admin:
-            raise Forbidden("Administrator rights are required.")
+        _ensure_admin()
         return view(*args, **kwargs)
 
     return bearer_auth(403)(login_required(guarded))
+
+
+def require_admin() -> None:
+    """For a public route's admin-only option (e.g. `include_inactive`): 401 without a valid
+    token, 403 for a customer."""
+    verify_jwt_in_request()
+    _ensure_admin()
+
+
+def _ensure_admin() -> None:
+    if not current_user.is_admin:
+        raise Forbidden("Administrator rights are required.")

@@ -12,7 +12,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload, undefer
 
-from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge, OutOfStock
+from app.errors import Conflict, EmptyCart, NoLongerSold, NotFound, OrderTooLarge, OutOfStock
 from app.extensions import db, transaction, utcnow
 from app.fields import MAX_MONEY
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
@@ -44,6 +44,7 @@ def _take_stock(line: CartItem) -> OrderItem:
         .where(
             Product.id == line.product_id,
             Product.deleted_at.is_(None),
+            Product.is_active,
             Product.stock >= line.quantity,
         )
         .values(stock=Product.stock - line.quantity, updated_at=utcnow())
@@ -51,8 +52,10 @@ def _take_stock(line: CartItem) -> OrderItem:
         .execution_options(synchronize_session=False)
     ).one_or_none()
     if taken is None:
-        available = db.session.scalar(select(Product.stock).where(Product.id == line.product_id))
-        raise OutOfStock(line.product.name, available or 0, line.quantity)
+        product = db.session.get(Product, line.product_id, populate_existing=True)
+        if not product.is_active:
+            raise NoLongerSold(product.name)
+        raise OutOfStock(product.name, product.stock, line.quantity)
     return OrderItem(
         product_id=line.product_id,
         product_name=taken.name,

@@ -1,14 +1,16 @@
 from flask import url_for
 from flask_jwt_extended import current_user
 
-from app.auth.decorators import admin_required
+from app.auth.decorators import admin_required, require_admin
 from app.limits import limit_writes
-from app.openapi import Blueprint
+from app.openapi import BEARER_AUTH, Blueprint, cacheable, error_responses
 from app.pagination import PaginationArgsSchema
 from app.products import services
 from app.products.schemas import (
+    IncludeInactiveArgsSchema,
     ProductInputSchema,
     ProductPageSchema,
+    ProductQueryArgsSchema,
     ProductSchema,
     StockAdjustmentSchema,
     StockMovementPageSchema,
@@ -18,26 +20,62 @@ blp = Blueprint("products", __name__, url_prefix="/api/products", description="P
 limit_writes(blp)
 
 
+def admins_only_options(args: dict) -> dict:
+    """`include_inactive=true` is for admins (401/403 for anyone else)."""
+    if args["include_inactive"]:
+        require_admin()
+    return args
+
+
+# The admin-only option makes the token optional on public reads.
+admin_option = Blueprint.doc(security=[{}, *BEARER_AUTH])
+
+
 @blp.get("")
-@blp.arguments(PaginationArgsSchema, location="query")
+@blp.arguments(ProductQueryArgsSchema, location="query")
+@cacheable
 @blp.response(200, ProductPageSchema)
+@error_responses(401, 403)
+@admin_option
 def list_products(args):
-    """List products, ordered by id"""
-    return services.list_products(**args)
+    """Search, filter and sort the catalog
+
+    Every parameter is optional and they combine. Examples:
+    `?q=coffee mug&sort=relevance`, `?category=coffee&in_stock=true&sort=-price`,
+    `?min_price=5&max_price=20&sort=name&page=2&per_page=50`.
+    """
+    return services.list_products(**admins_only_options(args))
 
 
 @blp.get("/<int:product_id>")
+@blp.arguments(IncludeInactiveArgsSchema, location="query")
+@cacheable
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
-def get_product(product_id):
+@error_responses(401, 403)
+@admin_option
+def get_product(args, product_id):
     """Get one product"""
-    return services.get_product(product_id)
+    return services.get_product(product_id, **admins_only_options(args))
+
+
+@blp.get("/by-slug/<string:slug>")
+@blp.arguments(IncludeInactiveArgsSchema, location="query")
+@cacheable
+@blp.response(200, ProductSchema)
+@blp.alt_response(404, description="No product has that slug")
+@error_responses(401, 403)
+@admin_option
+def get_product_by_slug(args, slug):
+    """Get one product by its slug (for frontends that route by slug)"""
+    return services.get_product_by_slug(slug, **admins_only_options(args))
 
 
 @blp.post("")
 @admin_required
 @blp.arguments(ProductInputSchema)
 @blp.response(201, ProductSchema)
+@blp.alt_response(409, description="Another product has that SKU or slug")
 def create_product(data):
     """Create a product (admin)"""
     product = services.create_product(data, admin_id=current_user.id)
@@ -49,6 +87,7 @@ def create_product(data):
 @blp.arguments(ProductInputSchema(partial=True))
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
+@blp.alt_response(409, description="Another product has that SKU or slug")
 def update_product(changes, product_id):
     """Update a product (admin); omitted fields keep their value"""
     return services.update_product(product_id, changes, admin_id=current_user.id)

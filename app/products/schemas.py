@@ -1,9 +1,37 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import Money, Timestamp, no_control_characters, visible_text
+from app.categories.schemas import SLUG_RULES, CategoryRefSchema
+from app.fields import MAX_ID, Money, Timestamp, no_control_characters, visible_text
 from app.pagination import PaginationArgsSchema, page_of
-from app.products.services import MAX_STOCK
+from app.products.services import MAX_STOCK, SORTS
+from app.search import search_terms
+
+MAX_IMAGES = 20
+
+
+# An http(s) URL with a host name and no spaces or control characters; validated and
+# documented by the same pattern (explicit ranges: \s differs between Python and ECMA).
+IMAGE_URL_PATTERN = (
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?(?:/[^\x00-\x20\x7f]*)?$"
+)
+
+
+class ImageSchema(ma.Schema):
+    url = ma.fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=2048),
+            validate.Regexp(IMAGE_URL_PATTERN, error="Must be an http or https URL."),
+        ],
+        metadata={"example": "https://cdn.example.com/products/mug-1.jpg"},
+    )
+    alt = ma.fields.String(
+        load_default="",
+        validate=[validate.Length(max=300), no_control_characters],
+        metadata={"example": "A white stoneware mug"},
+    )
 
 
 class ProductSchema(ma.Schema):
@@ -25,6 +53,44 @@ class ProductSchema(ma.Schema):
         validate=validate.Range(min=0, max=MAX_STOCK),
         metadata={"example": 25},
     )
+    sku = ma.fields.String(
+        allow_none=True,
+        validate=[
+            validate.Length(min=1, max=64),
+            validate.Regexp(
+                r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                error="Must be letters, digits, dots, dashes or underscores.",
+            ),
+        ],
+        metadata={"description": "Unique, case-insensitively", "example": "MUG-350-WHT"},
+    )
+    slug = ma.fields.String(
+        validate=SLUG_RULES,
+        metadata={
+            "description": "Unique; made from the name when omitted, kept when the name changes",
+            "example": "coffee-mug",
+        },
+    )
+    category_id = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"example": 3},
+    )
+    category = ma.fields.Nested(
+        CategoryRefSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"example": {"id": 3, "name": "Coffee", "slug": "coffee"}},
+    )
+    images = ma.fields.List(
+        ma.fields.Nested(ImageSchema),
+        validate=validate.Length(max=MAX_IMAGES),
+        metadata={"description": "In display order"},
+    )
+    is_active = ma.fields.Boolean(
+        metadata={"description": "Inactive products are hidden from customers", "example": True}
+    )
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)
 
@@ -36,6 +102,50 @@ class ProductInputSchema(ProductSchema):
 
 
 ProductPageSchema = page_of(ProductSchema)
+
+
+class IncludeInactiveArgsSchema(ma.Schema):
+    include_inactive = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Admins only: also show inactive products"},
+    )
+
+
+class ProductQueryArgsSchema(PaginationArgsSchema, IncludeInactiveArgsSchema):
+    q = ma.fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "Words that must each start a word of the name, SKU or description",
+            "example": "coffee mug",
+        },
+    )
+    category = ma.fields.String(
+        validate=SLUG_RULES,
+        metadata={
+            "description": "A category slug; includes its sub-categories",
+            "example": "coffee",
+        },
+    )
+    min_price = Money(request=True, metadata={"example": "5.00"})
+    max_price = Money(request=True, metadata={"example": "50.00"})
+    in_stock = ma.fields.Boolean(
+        metadata={"description": "true: stock above 0; false: sold out", "example": True}
+    )
+    sort = ma.fields.String(
+        load_default="id",
+        validate=validate.OneOf(SORTS),
+        metadata={"description": "relevance needs q", "example": "-price"},
+    )
+
+    @ma.validates_schema
+    def _consistent(self, data, **kwargs):
+        if "q" in data and not search_terms(data["q"]):
+            raise ma.ValidationError("Must contain a letter or a digit.", "q")
+        if data.get("sort") == "relevance" and "q" not in data:
+            raise ma.ValidationError("Sorting by relevance needs a search (q).", "sort")
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise ma.ValidationError("Must not be below min_price.", "max_price")
 
 
 class StockAdjustmentSchema(ma.Schema):

@@ -4,34 +4,137 @@ Every stock change writes a StockMovement in the same transaction, so for every 
 `stock == sum(movements.delta)`.
 """
 
+from decimal import Decimal
+
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db, transaction, utcnow
-from app.models import CartItem, Product, StockMovement
+from app.models import CartItem, Category, Product, StockMovement
 from app.pagination import paginate
+from app.search import matches, name_key, relevance, search_terms
+from app.slugs import unique_slug
 
-EDITABLE_FIELDS = ("name", "description", "price")
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "price",
+    "sku",
+    "slug",
+    "category_id",
+    "images",
+    "is_active",
+)
 MAX_STOCK = 1_000_000_000
+SORTS = ("id", "name", "-name", "price", "-price", "created_at", "-created_at", "relevance")
 
 
-def active_products():
-    return select(Product).where(Product.deleted_at.is_(None))
+def active_products(*, include_inactive: bool = False):
+    """Products not deleted; customers see only the active ones."""
+    stmt = select(Product).where(Product.deleted_at.is_(None))
+    return stmt if include_inactive else stmt.where(Product.is_active)
 
 
-def list_products(page: int, per_page: int) -> Pagination:
-    return paginate(active_products().order_by(Product.id), page, per_page)
+def _sort_keys(sort: str, terms: list[str]) -> list:
+    if sort == "relevance":
+        return [relevance(terms).desc(), Product.id]
+    descending = sort.startswith("-")
+    column = {
+        "id": Product.id,
+        "name": name_key(Product.name),
+        "price": Product.price,
+        "created_at": Product.created_at,
+    }[sort.lstrip("-")]
+    if column is Product.id:
+        return [Product.id.desc() if descending else Product.id]
+    # Ties are broken by id, in the same direction: -name is exactly name reversed.
+    return [column.desc(), Product.id.desc()] if descending else [column, Product.id]
 
 
-def get_product(product_id: int, *, for_update: bool = False) -> Product:
-    """An active product; `for_update` locks its row and reloads it (for absolute changes)."""
+def _in_category_tree(slug: str):
+    """Ids of the category with that slug and of every category below it."""
+    tree = select(Category.id).where(Category.slug == slug).cte("category_tree", recursive=True)
+    tree = tree.union_all(select(Category.id).where(Category.parent_id == tree.c.id))
+    return Product.category_id.in_(select(tree.c.id))
+
+
+def list_products(
+    page: int,
+    per_page: int,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock: bool | None = None,
+    sort: str = "id",
+    include_inactive: bool = False,
+) -> Pagination:
+    """One page of the catalog; every filter is optional and they combine (AND)."""
+    stmt = active_products(include_inactive=include_inactive)
+    terms = search_terms(q) if q is not None else []
+    if terms:
+        stmt = stmt.where(matches(terms))
+    if category is not None:
+        stmt = stmt.where(_in_category_tree(category))
+    if min_price is not None:
+        stmt = stmt.where(Product.price >= min_price)
+    if max_price is not None:
+        stmt = stmt.where(Product.price <= max_price)
+    if in_stock is not None:
+        stmt = stmt.where(Product.stock > 0 if in_stock else Product.stock == 0)
+    return paginate(stmt.order_by(*_sort_keys(sort, terms)), page, per_page)
+
+
+def get_product(
+    product_id: int, *, for_update: bool = False, include_inactive: bool = False
+) -> Product:
+    """A product not deleted (and active unless `include_inactive`); `for_update` locks its
+    row and reloads it (for absolute changes)."""
     product = db.session.get(
         Product, product_id, with_for_update=for_update, populate_existing=for_update
     )
-    if product is None or product.deleted_at is not None:
+    if (
+        product is None
+        or product.deleted_at is not None
+        or not (product.is_active or include_inactive)
+    ):
         raise NotFound(f"Product {product_id} was not found.")
     return product
+
+
+def get_product_by_slug(slug: str, *, include_inactive: bool = False) -> Product:
+    product = db.session.scalar(
+        active_products(include_inactive=include_inactive).where(Product.slug == slug)
+    )
+    if product is None:
+        raise NotFound(f"No product has the slug '{slug}'.")
+    return product
+
+
+def _check_references(data: dict, product_id: int | None = None) -> None:
+    """A category that exists; a SKU and a slug no other product has (409 otherwise)."""
+    category_id = data.get("category_id")
+    if category_id is not None and db.session.get(Category, category_id) is None:
+        raise ValidationFailed({"category_id": [f"No category has the id {category_id}."]})
+    sku, slug = data.get("sku"), data.get("slug")
+    if sku is not None and _taken(func.lower(Product.sku) == sku.lower(), product_id):
+        raise Conflict(f"Another product has the SKU '{sku}'.")
+    if slug is not None and _taken(Product.slug == slug, product_id):
+        raise Conflict(f"Another product has the slug '{slug}'.")
+
+
+def _taken(condition, product_id: int | None) -> bool:
+    stmt = select(Product.id).where(condition)
+    if product_id is not None:
+        stmt = stmt.where(Product.id != product_id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+# Two admins saving the same SKU or slug at once: the database's unique index decides.
+DUPLICATE = "Another product has the same SKU or slug; reload and try again."
 
 
 def record_movement(
@@ -56,14 +159,20 @@ def record_movement(
 
 
 def create_product(data: dict, admin_id: int | None = None) -> Product:
+    _check_references(data)
     product = Product(
         **{field: data[field] for field in EDITABLE_FIELDS if field in data},
         stock=data.get("stock", 0),
     )
-    with transaction() as session:
-        session.add(product)
-        session.flush()
-        record_movement(product.id, product.stock, "initial stock", user_id=admin_id)
+    if not product.slug:
+        product.slug = unique_slug(Product.slug, product.name, fallback="product")
+    try:
+        with transaction() as session:
+            session.add(product)
+            session.flush()
+            record_movement(product.id, product.stock, "initial stock", user_id=admin_id)
+    except IntegrityError:
+        raise Conflict(DUPLICATE) from None
     return product
 
 
@@ -73,21 +182,25 @@ def update_product(product_id: int, changes: dict, admin_id: int | None = None) 
     A new stock level is absolute, so the row is locked and read fresh first: the ledger
     records the difference from the current stock, never from a stale copy.
     """
-    with transaction():
-        product = get_product(product_id, for_update="stock" in changes)
-        for field in EDITABLE_FIELDS:
-            if field in changes:
-                setattr(product, field, changes[field])
-        if "stock" in changes:
-            delta = changes["stock"] - product.stock
-            product.stock = changes["stock"]
-            record_movement(product.id, delta, "stock set by admin", user_id=admin_id)
+    _check_references(changes, product_id)
+    try:
+        with transaction():
+            product = get_product(product_id, for_update="stock" in changes, include_inactive=True)
+            for field in EDITABLE_FIELDS:
+                if field in changes:
+                    setattr(product, field, changes[field])
+            if "stock" in changes:
+                delta = changes["stock"] - product.stock
+                product.stock = changes["stock"]
+                record_movement(product.id, delta, "stock set by admin", user_id=admin_id)
+    except IntegrityError:
+        raise Conflict(DUPLICATE) from None
     return product
 
 
 def adjust_stock(product_id: int, delta: int, reason: str, admin_id: int) -> Product:
     """Add `delta` (negative to remove) to the stock; it stays within 0..MAX_STOCK."""
-    product = get_product(product_id)
+    product = get_product(product_id, include_inactive=True)
     with transaction():
         new_stock = db.session.scalar(
             update(Product)
@@ -109,7 +222,7 @@ def adjust_stock(product_id: int, delta: int, reason: str, admin_id: int) -> Pro
 
 
 def list_movements(product_id: int, page: int, per_page: int) -> Pagination:
-    get_product(product_id)
+    get_product(product_id, include_inactive=True)
     stmt = (
         select(StockMovement)
         .where(StockMovement.product_id == product_id)
@@ -119,13 +232,17 @@ def list_movements(product_id: int, page: int, per_page: int) -> Pagination:
 
 
 def low_stock(threshold: int, page: int, per_page: int) -> Pagination:
-    stmt = active_products().where(Product.stock <= threshold).order_by(Product.stock, Product.id)
+    stmt = (
+        active_products(include_inactive=True)
+        .where(Product.stock <= threshold)
+        .order_by(Product.stock, Product.id)
+    )
     return paginate(stmt, page, per_page)
 
 
 def delete_product(product_id: int) -> None:
     """Hide the product and take it out of every cart; past orders keep their snapshots."""
-    product = get_product(product_id)
+    product = get_product(product_id, include_inactive=True)
     with transaction() as session:
         product.deleted_at = utcnow()
         session.execute(delete(CartItem).where(CartItem.product_id == product_id))

@@ -65,11 +65,16 @@ def respect_server_state(case) -> None:
       the documented 422, tests/test_idempotency.py);
     - `current_password` is the caller's real one (a wrong one is the documented 422);
     - a new password that is common or repeats another field is replaced by one that passes
-      the policy (tests/test_passwords.py covers the refusals)."""
+      the policy (tests/test_passwords.py covers the refusals);
+    - a category reference (`parent_id`, `category_id`) is null: whether the id exists, or
+      would put a category below itself, is the documented 422 (tests/test_categories.py)."""
     if case.headers and KEY_PATTERN.fullmatch(case.headers.get(HEADER, "")):
         case.headers[HEADER] = uuid.uuid4().hex
     negative = case.meta is not None and case.meta.generation.mode.is_negative
     body = case.body if isinstance(case.body, dict) and not negative else {}
+    for field in ("parent_id", "category_id"):
+        if isinstance(body.get(field), int):
+            body[field] = None
     if isinstance(body.get("current_password"), str):
         body["current_password"] = DEFAULT_PASSWORD
     for field in ("password", "new_password"):

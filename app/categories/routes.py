@@ -1,0 +1,73 @@
+from flask import url_for
+
+from app.auth.decorators import admin_required
+from app.categories import services
+from app.categories.schemas import CategoryDeleteArgsSchema, CategoryPageSchema, CategorySchema
+from app.limits import limit_writes
+from app.openapi import Blueprint, cacheable
+from app.pagination import PaginationArgsSchema
+
+blp = Blueprint(
+    "categories", __name__, url_prefix="/api/categories", description="The category tree"
+)
+limit_writes(blp)
+
+
+@blp.get("")
+@blp.arguments(PaginationArgsSchema, location="query")
+@cacheable
+@blp.response(200, CategoryPageSchema)
+def list_categories(args):
+    """List the categories, by id"""
+    return services.list_categories(**args)
+
+
+@blp.get("/<int:category_id>")
+@cacheable
+@blp.response(200, CategorySchema)
+@blp.alt_response(404, description="No such category")
+def get_category(category_id):
+    """Get one category"""
+    return services.get_category(category_id)
+
+
+@blp.post("")
+@admin_required
+@blp.arguments(CategorySchema)
+@blp.response(201, CategorySchema)
+@blp.alt_response(409, description="Another category has that slug")
+def create_category(data):
+    """Create a category (admin); the slug is made from the name when omitted"""
+    category = services.create_category(data)
+    return category, {"Location": url_for("categories.get_category", category_id=category.id)}
+
+
+@blp.route("/<int:category_id>", methods=["PUT", "PATCH"])
+@admin_required
+@blp.arguments(CategorySchema(partial=True))
+@blp.response(200, CategorySchema)
+@blp.alt_response(404, description="No such category")
+@blp.alt_response(409, description="Another category has that slug")
+def update_category(changes, category_id):
+    """Update a category (admin); omitted fields keep their value
+
+    The slug stays when the name changes, unless a new one is given. The parent cannot be the
+    category itself or one of its sub-categories (422).
+    """
+    return services.update_category(category_id, changes)
+
+
+@blp.delete("/<int:category_id>")
+@admin_required
+@blp.arguments(CategoryDeleteArgsSchema, location="query")
+@blp.response(204)
+@blp.alt_response(404, description="No such category")
+@blp.alt_response(409, description="The category has products or sub-categories")
+def delete_category(args, category_id):
+    """Delete a category (admin)
+
+    A category with products or sub-categories is a 409 unless `?force=true`: then its
+    products move to no category and its direct sub-categories up to its own parent, in the
+    same transaction.
+    """
+    services.delete_category(category_id, force=args["force"])

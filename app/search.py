@@ -1,0 +1,114 @@
+"""Catalog search and sort expressions that give the same results on SQLite and PostgreSQL.
+
+Matching: every word of `q` must start a word of the product's name, SKU or description
+(case-insensitive). The database's own full-text index answers it: SQLite's FTS5 table
+`products_fts`, PostgreSQL's `search_vector` column (GIN). With SEARCH_FULLTEXT off, a plain
+LIKE scan gives the same results on data whose words are not hidden inside longer words.
+
+Relevance is computed the same way on both engines (not with bm25 or ts_rank, which differ):
+a word starting the name counts 3, found in the SKU 2, starting a word of the description 1.
+"""
+
+import re
+
+from flask import current_app
+from sqlalchemy import String, and_, case, func, literal_column, or_, select, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from app.extensions import db
+from app.models import Product
+
+MAX_TERMS = 10
+_WORD = re.compile(r"\w+")
+# Objects the migrations create that the models do not describe (autogenerate leaves them).
+DATABASE_MANAGED_TABLES = re.compile(r"products_fts(_\w+)?$")
+DATABASE_MANAGED_COLUMNS = {"search_vector"}
+DATABASE_MANAGED_INDEXES = {"ix_products_search_vector", "ix_products_name_key"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter: leave the search index and the per-engine name index alone."""
+    if type_ == "table":
+        return not DATABASE_MANAGED_TABLES.match(name or "")
+    if type_ == "column":
+        return name not in DATABASE_MANAGED_COLUMNS
+    if type_ == "index":
+        return name not in DATABASE_MANAGED_INDEXES
+    return True
+
+
+class name_key(FunctionElement):
+    """lower(name), compared byte by byte on every engine (PostgreSQL's locale would not)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(name_key)
+def _name_key_default(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(name_key, "postgresql")
+def _name_key_postgresql(element, compiler, **kw):
+    return f'(lower({compiler.process(element.clauses, **kw)}) COLLATE "C")'
+
+
+def search_terms(q: str) -> list[str]:
+    return _WORD.findall(q.lower())[:MAX_TERMS]
+
+
+def matches(terms: list[str]) -> ColumnElement[bool]:
+    """Products containing every term (as the start of a word)."""
+    if not current_app.config["SEARCH_FULLTEXT"]:
+        return _like_all(terms)
+    if db.engine.dialect.name == "postgresql":
+        query = " & ".join(f"{term}:*" for term in terms)
+        return literal_column("products.search_vector").op("@@")(func.to_tsquery("simple", query))
+    query = " AND ".join(f'"{term}"*' for term in terms)
+    hits = (
+        select(literal_column("rowid"))
+        .select_from(text("products_fts"))
+        .where(text("products_fts MATCH :fts_query").bindparams(fts_query=query))
+    )
+    return Product.id.in_(hits)
+
+
+def _like(column, pattern: str) -> ColumnElement[bool]:
+    return func.lower(func.coalesce(column, "")).like(pattern, escape="\\")
+
+
+def _escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _starts_a_word(column, term: str) -> ColumnElement[bool]:
+    word = _escape(term)
+    return _like(column, f"{word}%") | _like(column, f"% {word}%")
+
+
+def _like_all(terms: list[str]) -> ColumnElement[bool]:
+    return and_(
+        *(
+            or_(
+                _starts_a_word(Product.name, term),
+                _like(Product.sku, f"%{_escape(term)}%"),
+                _starts_a_word(Product.description, term),
+            )
+            for term in terms
+        )
+    )
+
+
+def relevance(terms: list[str]) -> ColumnElement[int]:
+    score = None
+    for term in terms:
+        term_score = (
+            case((_starts_a_word(Product.name, term), 3), else_=0)
+            + case((_like(Product.sku, f"%{_escape(term)}%"), 2), else_=0)
+            + case((_starts_a_word(Product.description, term), 1), else_=0)
+        )
+        score = term_score if score is None else score + term_score
+    return score
