@@ -93,8 +93,10 @@ def get_product(
 ) -> Product:
     """A product not deleted (and active unless `include_inactive`); `for_update` locks its
     row and reloads it (for absolute changes)."""
+    # OF products: the category comes in by an outer join, which PostgreSQL cannot lock.
+    lock = {"of": Product} if for_update else None
     product = db.session.get(
-        Product, product_id, with_for_update=for_update, populate_existing=for_update
+        Product, product_id, with_for_update=lock, populate_existing=for_update
     )
     if (
         product is None
