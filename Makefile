@@ -12,7 +12,7 @@ PORT ?= 5000
 # Server on which the PostgreSQL run creates (and drops) a fresh database.
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run migrate seed serve test lint format test-sqlite test-postgres \
+.PHONY: install run migrate seed serve test lint format test-sqlite test-postgres bench bench-quick \
 	ensure-postgres openapi fuzz clean audit audit-deps audit-deps-if-reachable audit-code
 
 install: $(INSTALLED)
@@ -104,6 +104,19 @@ fuzz: install
 	@if [ "$(TEST_DATABASE)" = postgresql ]; then $(MAKE) --no-print-directory ensure-postgres; fi
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TEST_DATABASE=$(TEST_DATABASE) \
 		TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest tests/fuzz
+
+# The benchmark (bench/run.py): wrk from Debian's packages against the real server on SQLite
+# and PostgreSQL, with ceilings measured in the same run; writes bench/results/latest.*.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+$(BENCH_INSTALLED): bench/requirements.txt $(INSTALLED)
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(BENCH_INSTALLED) ensure-postgres
+	$(BIN)/python -m bench.run
+
+bench-quick: $(BENCH_INSTALLED) ensure-postgres
+	$(BIN)/python -m bench.run --quick
 
 # Never skip PostgreSQL: start the local cluster when it is not answering.
 ensure-postgres:

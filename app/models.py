@@ -49,6 +49,9 @@ class TokenFamily(db.Model):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None]
 
+    # Loaded with the family: the token check and the user lookup are one query.
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
 
 class Category(db.Model):
     """A node of the category tree (parent_id null at the top)."""

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import factory
 import flask_migrate
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import create_app
 from app.auth.services import issue_tokens
@@ -158,3 +158,26 @@ def query(app):
             return fn(db.session)
 
     return run
+
+
+@pytest.fixture
+def statements(app):
+    """Counts the SQL statements the app sends (transaction control aside) per request."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+
+    def count(client, url, headers=None, *, method="get", status=200) -> int:
+        seen.clear()
+        response = client.open(url, method=method.upper(), headers=headers or {})
+        assert response.status_code == status, response.get_data(as_text=True)
+        return len(seen)
+
+    yield count
+    event.remove(engine, "before_cursor_execute", record)

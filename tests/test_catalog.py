@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import flask_migrate
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app import create_app
 from app.extensions import db
@@ -580,28 +580,6 @@ def test_errors_are_not_cached(client, catalog):
 
 
 # --- statements per request ----------------------------------------------------------------
-
-
-@pytest.fixture
-def statements(app):
-    """Counts the SQL statements the app sends (transaction control aside) per request."""
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-
-    def count(client, url, headers=None) -> int:
-        seen.clear()
-        assert client.get(url, headers=headers or {}).status_code == 200
-        return len(seen)
-
-    yield count
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def add_products(app, count: int) -> None:

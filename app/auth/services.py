@@ -151,15 +151,16 @@ def refresh(user: User, token: dict) -> dict:
     return pair
 
 
-def is_token_revoked(token: dict) -> bool:
-    """Revoked unless its family is live; a spent refresh token also revokes its family."""
+def live_family(token: dict) -> TokenFamily | None:
+    """The token's login (with its user) if it is live, else None: the token is revoked. A
+    spent refresh token also revokes its family."""
     family = db.session.get(TokenFamily, token.get("fam") or "")
     if family is None or family.revoked_at is not None:
-        return True
+        return None
     if token["type"] == "refresh" and token["jti"] != family.refresh_jti:
         _revoke(TokenFamily.id == family.id)
-        return True
-    return False
+        return None
+    return family
 
 
 def logout(token: dict) -> None:

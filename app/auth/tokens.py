@@ -1,10 +1,10 @@
 """Flask-JWT-Extended hooks: identity, user lookup, revocation, and 401s as problem+json."""
 
+from flask import g
 from flask_jwt_extended import JWTManager
 
-from app.auth.services import REFRESH_REFUSED, is_token_revoked
+from app.auth.services import REFRESH_REFUSED, live_family
 from app.errors import problem
-from app.extensions import db
 from app.models import User
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -19,16 +19,18 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
     def _identity(user: User) -> str:
         return str(user.id)  # PyJWT requires a string `sub`
 
-    @jwt.user_lookup_loader
-    def _load_user(_header: dict, payload: dict) -> User | None:
-        try:
-            return db.session.get(User, int(payload["sub"]))
-        except (TypeError, ValueError, OverflowError):
-            return None
-
+    # The revocation check runs first and loads the login with its user in one query; the
+    # user lookup then takes that user (no second query).
     @jwt.token_in_blocklist_loader
     def _is_revoked(_header: dict, payload: dict) -> bool:
-        return is_token_revoked(payload)
+        family = live_family(payload)
+        g.token_user = family.user if family is not None else None
+        return family is None
+
+    @jwt.user_lookup_loader
+    def _load_user(_header: dict, payload: dict) -> User | None:
+        user = g.pop("token_user", None)
+        return user if user is not None and str(user.id) == payload["sub"] else None
 
     jwt.unauthorized_loader(_unauthorized)
     jwt.invalid_token_loader(lambda reason: _unauthorized(f"Invalid token: {reason}."))

@@ -9,7 +9,7 @@ emptied. Any failure rolls all of it back.
 from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload, undefer
 
 from app.errors import Conflict, EmptyCart, NoLongerSold, NotFound, OrderTooLarge, OutOfStock
@@ -18,7 +18,7 @@ from app.fields import MAX_MONEY
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.models import CartItem, Order, OrderItem, OrderStatusChange, Product, User
 from app.pagination import paginate
-from app.products.services import record_movement
+from app.products.services import record_movement, record_movements
 
 PENDING, PAID, SHIPPED, DELIVERED, CANCELLED = (
     "pending",
@@ -37,30 +37,27 @@ TRANSITIONS = {
 }
 
 
-def _take_stock(line: CartItem) -> OrderItem:
+def _take_stock(product_id: int, quantity: int) -> OrderItem:
     """Decrement stock if enough is left; snapshot name and price as they are now."""
     taken = db.session.execute(
         update(Product)
         .where(
-            Product.id == line.product_id,
+            Product.id == product_id,
             Product.deleted_at.is_(None),
             Product.is_active,
-            Product.stock >= line.quantity,
+            Product.stock >= quantity,
         )
-        .values(stock=Product.stock - line.quantity, updated_at=utcnow())
+        .values(stock=Product.stock - quantity, updated_at=utcnow())
         .returning(Product.name, Product.price)
         .execution_options(synchronize_session=False)
     ).one_or_none()
     if taken is None:
-        product = db.session.get(Product, line.product_id, populate_existing=True)
+        product = db.session.get(Product, product_id, populate_existing=True)
         if not product.is_active:
             raise NoLongerSold(product.name)
-        raise OutOfStock(product.name, product.stock, line.quantity)
+        raise OutOfStock(product.name, product.stock, quantity)
     return OrderItem(
-        product_id=line.product_id,
-        product_name=taken.name,
-        unit_price=taken.price,
-        quantity=line.quantity,
+        product_id=product_id, product_name=taken.name, unit_price=taken.price, quantity=quantity
     )
 
 
@@ -75,30 +72,58 @@ def place_order(user_id: int) -> Order:
 
 
 def _place_order(user_id: int) -> Order:
+    """A fixed number of statements plus one UPDATE per line: the cart is read as it is
+    emptied, lines, history and ledger rows go in one multi-row INSERT each, and the order
+    returned is built from what was written (nothing is read back)."""
+    now = utcnow()
     with transaction() as session:
-        lines = session.scalars(
-            select(CartItem).where(CartItem.user_id == user_id).order_by(CartItem.product_id)
+        # Emptied first; any failure below rolls it back with the rest.
+        lines = session.execute(
+            delete(CartItem)
+            .where(CartItem.user_id == user_id)
+            .returning(CartItem.product_id, CartItem.quantity)
         ).all()
         if not lines:
             raise EmptyCart("The cart is empty: add products before placing an order.")
-        items = [_take_stock(line) for line in lines]
+        items = [_take_stock(product_id, quantity) for product_id, quantity in sorted(lines)]
         # Prices may have risen since the cart was filled; the column holds 12 digits.
         total = sum((item.line_total for item in items), Decimal("0.00"))
         if total > MAX_MONEY:
             raise OrderTooLarge(total)
-        order = Order(
-            user_id=user_id,
-            status=PENDING,
-            total=total,
-            items=items,
-            status_history=[OrderStatusChange(status=PENDING, changed_by=user_id)],
+        order_id = session.scalar(
+            insert(Order)
+            .values(user_id=user_id, status=PENDING, total=total, created_at=now)
+            .returning(Order.id)
         )
-        session.add(order)
-        session.flush()
-        for item in items:
-            record_movement(item.product_id, -item.quantity, "order placed", order_id=order.id)
-        session.execute(delete(CartItem).where(CartItem.user_id == user_id))
-    return order
+        session.execute(insert(OrderItem), [_item_row(order_id, item) for item in items])
+        history = {"status": PENDING, "at": now, "changed_by": user_id}
+        session.execute(insert(OrderStatusChange).values(order_id=order_id, **history))
+        record_movements(
+            [
+                {"product_id": item.product_id, "delta": -item.quantity, "order_id": order_id}
+                for item in items
+            ],
+            "order placed",
+        )
+    return Order(
+        id=order_id,
+        user_id=user_id,
+        status=PENDING,
+        total=total,
+        created_at=now,
+        items=items,
+        status_history=[OrderStatusChange(**history)],
+    )
+
+
+def _item_row(order_id: int, item: OrderItem) -> dict:
+    return {
+        "order_id": order_id,
+        "product_id": item.product_id,
+        "product_name": item.product_name,
+        "unit_price": item.unit_price,
+        "quantity": item.quantity,
+    }
 
 
 def get_order(order_id: int, user: User) -> Order:

@@ -7,7 +7,7 @@ Every stock change writes a StockMovement in the same transaction, so for every 
 from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -158,6 +158,17 @@ def record_movement(
                 user_id=user_id,
             )
         )
+
+
+def record_movements(rows: list[dict], reason: str) -> None:
+    """Several ledger rows in one statement (checkout): `rows` hold product_id, delta and
+    optionally order_id and user_id."""
+    now = utcnow()
+    defaults = {"order_id": None, "user_id": None}
+    db.session.execute(
+        insert(StockMovement),
+        [{**defaults, **row, "reason": reason, "created_at": now} for row in rows],
+    )
 
 
 def create_product(data: dict, admin_id: int | None = None) -> Product:

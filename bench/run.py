@@ -1,0 +1,235 @@
+"""The benchmark: the real server under wrk, against ceilings measured in the same run.
+
+    python -m bench.run            # make bench: both engines, 16 and 64 connections, 10 s each
+    python -m bench.run --quick    # make bench-quick: shorter, 16 connections, smaller data
+
+For each engine: migrate, seed the catalog, add customers with order history, start gunicorn
+exactly as production does, and load each scenario with wrk (bench/scenario.lua). Ceilings,
+same worker settings: a bare Flask app answering the list page's bytes (framework ceiling), and
+the checkout's own SQL replayed through the driver (database ceiling, bench/db_ceiling.py).
+Prints a table, writes bench/results/latest.json and bench/results/latest.png.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+from bench import db_ceiling
+from bench.store import ROOT, Server, capture_checkout, ceiling_buyers, database, prepare
+from bench.store import server_env as make_env
+
+RESULTS = ROOT / "bench" / "results"
+SCRIPT = ROOT / "bench" / "scenario.lua"
+READS = ("list", "detail", "filtered", "cart", "history")
+SCENARIOS = ("list", "detail", "filtered", "cart", "add", "checkout", "history")
+PORT, CEILING_PORT = 8731, 8732
+# Requests per measured unit: a checkout is three cart adds and the order.
+REQUESTS_PER = {"checkout": 4}
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return shutil.which("wrk")
+
+
+def wrk(wrk_bin, base, scenario, connections, seconds, data_file) -> dict:
+    command = [
+        wrk_bin, f"-t{connections}", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "--timeout", "10s", "-s", str(SCRIPT), base, "--", scenario, str(data_file),
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result = json.loads(re.search(r"^RESULT (.*)$", output, re.M).group(1))
+    per = REQUESTS_PER.get(scenario, 1)
+    return {
+        "rps": result["requests"] / per / (result["duration_us"] / 1e6),
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "errors": result["errors"] + result["non_2xx"],
+        "server_errors": result["server_errors"],
+    }
+
+
+def load(wrk_bin, base, scenario, connections, args, data_file) -> dict:
+    wrk(wrk_bin, base, scenario, connections, args.warmup, data_file)
+    return wrk(wrk_bin, base, scenario, connections, args.duration, data_file)
+
+
+def lua_data(data: dict, path: Path) -> Path:
+    def table(values):
+        return "{" + ", ".join(table(v) if isinstance(v, list) else json.dumps(v)
+                               for v in values) + "}"  # fmt: skip
+
+    path.write_text(
+        f"return {{tokens = {table(data['tokens'])}, products = {table(data['products'])}, "
+        f"detail_ids = {table(data['detail_ids'])}}}\n"
+    )
+    return path
+
+
+def bench_engine(engine, args, wrk_bin, folder) -> dict:
+    rows = []
+    with database(engine, folder) as url:
+        data = prepare(url, args.products, args.customers, 3, max(args.connections))
+        data_file = lua_data(data, folder / f"{engine}.lua")
+        env = make_env(url, PORT, args.workers)
+        server = Server(env, log=folder / f"{engine}-server.log")
+        try:
+            body = requests.get(f"{server.base}/api/products?per_page=20", timeout=10).content
+            for connections in args.connections:
+                for scenario in SCENARIOS:
+                    result = load(wrk_bin, server.base, scenario, connections, args, data_file)
+                    rows.append({"scenario": scenario, "connections": connections, **result})
+            rss = server.worker_rss_mb()
+        finally:
+            server.stop()
+        rows += framework_ceiling(body, args, wrk_bin, folder, data_file, url)
+        rows += database_ceiling(url, args)
+    return {"rows": rows, "worker_rss_mb": rss}
+
+
+def framework_ceiling(body, args, wrk_bin, folder, data_file, url) -> list[dict]:
+    (folder / "list-page.json").write_bytes(body)
+    env = make_env(url, CEILING_PORT, args.workers, CEILING_BODY=str(folder / "list-page.json"))
+    server = Server(env, app="bench.ceiling_app:create_app()")
+    try:
+        return [
+            {"scenario": "ceiling:framework", "connections": connections,
+             **load(wrk_bin, server.base, "list", connections, args, data_file)}
+            for connections in args.connections
+        ]  # fmt: skip
+    finally:
+        server.stop()
+
+
+def database_ceiling(url, args) -> list[dict]:
+    captured = capture_checkout(url)
+    buyers = ceiling_buyers(url, max(args.connections))
+    return [
+        {"scenario": "ceiling:database", "connections": connections,
+         **db_ceiling.measure(url, captured, buyers[:connections], args.duration)}
+        for connections in args.connections
+    ]  # fmt: skip
+
+
+def scaling(args, wrk_bin, folder) -> list[dict]:
+    """List page, detail and order history at a small and a large store (SQLite, 16 conns)."""
+    rows = []
+    for size in (1_000, 100_000):
+        with database("sqlite", folder) as url:
+            data = prepare(url, size, max(1, size // 3), 3, 16)
+            data_file = lua_data(data, folder / f"scale-{size}.lua")
+            server = Server(make_env(url, PORT, args.workers))
+            try:
+                for scenario in ("list", "detail", "history"):
+                    result = load(wrk_bin, server.base, scenario, 16, args, data_file)
+                    rows.append({"scenario": scenario, "size": size, **result})
+            finally:
+                server.stop()
+    return rows
+
+
+def ratios(rows: list[dict]) -> None:
+    """Each row's throughput against its ceiling at the same connection count."""
+    ceilings = {(row["scenario"], row["connections"]): row["rps"] for row in rows}
+    for row in rows:
+        ceiling = {"list": "ceiling:framework", "detail": "ceiling:framework",
+                   "checkout": "ceiling:database"}.get(row["scenario"])  # fmt: skip
+        if ceiling:
+            row["ratio"] = row["rps"] / ceilings[(ceiling, row["connections"])]
+
+
+def print_table(engine: str, rows: list[dict]) -> None:
+    print(f"\n{engine}")
+    print(f"{'scenario':<18}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'errors':>8}{'5xx':>6}{'ratio':>8}")  # fmt: skip
+    for row in rows:
+        ratio = f"{row['ratio']:.0%}" if "ratio" in row else ""
+        print(f"{row['scenario']:<18}{row['connections']:>6}{row['rps']:>10.1f}"
+              f"{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['errors']:>8}"
+              f"{row['server_errors']:>6}{ratio:>8}")  # fmt: skip
+
+
+def chart(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    engines = list(results["engines"])
+    connections = results["settings"]["connections"]
+    figure, axes = pyplot.subplots(1, len(engines), figsize=(7 * len(engines), 4.5), sharey=True)
+    axes = axes if len(engines) > 1 else [axes]
+    for axis, engine in zip(axes, engines, strict=True):
+        rows = results["engines"][engine]["rows"]
+        names = list(dict.fromkeys(row["scenario"] for row in rows))
+        width = 0.8 / len(connections)
+        throughput = {(row["scenario"], row["connections"]): row["rps"] for row in rows}
+        for index, conns in enumerate(connections):
+            values = [throughput.get((name, conns), 0) for name in names]
+            positions = [i + index * width for i in range(len(names))]
+            axis.bar(positions, values, width, label=f"{conns} connections")
+        axis.set_xticks([i + width * (len(connections) - 1) / 2 for i in range(len(names))])
+        axis.set_xticklabels(names, rotation=35, ha="right")
+        axis.set_title(f"{engine}: throughput per scenario")
+        axis.set_ylabel("requests/s (checkouts/s for checkout)")
+        axis.set_yscale("log")
+        axis.legend()
+    figure.suptitle(f"{results['date']}  {results['machine']}", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    args = parser.parse_args(argv)
+    args.engines = args.engines.split(",")
+    os.environ["LOG_LEVEL"] = "WARNING"  # this process's own app (set-up), not the server
+    if args.quick:
+        args.duration, args.warmup, args.connections = 3, 1, [16]
+        args.products, args.customers = 2_000, 200
+    else:
+        args.duration, args.warmup, args.connections = 10, 2, [16, 64]
+        args.products, args.customers = 10_000, 1_000
+    wrk_bin = ensure_wrk()
+    RESULTS.mkdir(exist_ok=True)
+    results = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        "settings": {key: value for key, value in vars(args).items()},
+        "engines": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        folder = Path(tmp)
+        for engine in args.engines:
+            outcome = bench_engine(engine, args, wrk_bin, folder)
+            ratios(outcome["rows"])
+            results["engines"][engine] = outcome
+            print_table(engine, outcome["rows"])
+            print(f"worker RSS after the run (MB): {outcome['worker_rss_mb']}")
+        if not args.quick:
+            results["scaling"] = scaling(args, wrk_bin, folder)
+    name = "quick" if args.quick else "latest"
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    chart(results, RESULTS / f"{name}.png")
+    print(f"\nwrote {RESULTS / name}.json and .png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
