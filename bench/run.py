@@ -150,6 +150,77 @@ def ratios(rows: list[dict]) -> None:
             row["ratio"] = row["rps"] / ceilings[(ceiling, row["connections"])]
 
 
+def targets(results: dict) -> list[dict]:
+    """The issue's targets, each a ratio or a bound measured in this run."""
+    checks = []
+
+    def check(name, value, limit, ok, shown):
+        checks.append({"target": name, "value": value, "limit": limit, "met": ok,
+                       "shown": shown})  # fmt: skip
+
+    for engine, outcome in results["engines"].items():
+        rows = outcome["rows"]
+        for row in rows:
+            where = f"{engine} {row['scenario']} at {row['connections']}"
+            bound = {"list": 0.5, "detail": 0.6, "checkout": 0.4}.get(row["scenario"])
+            if bound is not None:
+                check(f"{where}: ratio to ceiling", row["ratio"], bound,
+                      row["ratio"] >= bound, f"{row['ratio']:.0%} (>= {bound:.0%})")  # fmt: skip
+            if row["connections"] == max(results["settings"]["connections"]) and not row[
+                "scenario"
+            ].startswith("ceiling"):
+                bad = row["errors"] + row["server_errors"]
+                check(f"{where}: errors and 5xx", bad, 0, bad == 0, str(bad))
+            if row["scenario"] in READS and row["connections"] == 16:
+                spread = row["p99_ms"] / row["p50_ms"] if row["p50_ms"] else 0
+                check(f"{where}: p99 / p50", spread, 4, spread <= 4, f"{spread:.1f}x (<= 4x)")
+        worst = max(outcome["worker_rss_mb"])
+        check(f"{engine}: worker RSS", worst, 120, worst <= 120, f"{worst:.0f} MB (<= 120)")
+    scale = {(row["scenario"], row["size"]): row for row in results.get("scaling", [])}
+    for scenario in ("list", "detail", "history"):
+        if (scenario, 1_000) in scale:
+            growth = scale[(scenario, 1_000)]["rps"] / scale[(scenario, 100_000)]["rps"]
+            check(f"sqlite {scenario}: cost at 100,000 / at 1,000", growth, 1.25,
+                  growth <= 1.25, f"{growth:.2f}x (<= 1.25x)")  # fmt: skip
+    return checks
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        f"Measured {results['date']} on {results['machine']}, "
+        f"{results['settings']['workers']} gunicorn workers, wrk for "
+        f"{results['settings']['duration']} s per scenario after a "
+        f"{results['settings']['warmup']} s warm-up (`make bench`).",
+        "",
+        "| engine | scenario | connections | req/s | p50 ms | p99 ms | errors | 5xx | ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for engine, outcome in results["engines"].items():
+        for row in outcome["rows"]:
+            ratio = f"{row['ratio']:.0%}" if "ratio" in row else ""
+            lines.append(
+                f"| {engine} | {row['scenario']} | {row['connections']} | {row['rps']:.0f} | "
+                f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | "
+                f"{row['server_errors']} | {ratio} |"
+            )
+    lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
+    lines += [
+        f"| {item['target']} | {item['shown']} | {'yes' if item['met'] else '**no**'} |"
+        for item in results["targets"]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(text: str) -> None:
+    """Replace the README's benchmark table (between its markers) with this run's."""
+    readme = ROOT / "README.md"
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    content = readme.read_text()
+    if start in content and end in content:
+        head, rest = content.split(start, 1)
+        readme.write_text(f"{head}{start}\n{text}{end}{rest.split(end, 1)[1]}")
+
+
 def print_table(engine: str, rows: list[dict]) -> None:
     print(f"\n{engine}")
     print(f"{'scenario':<18}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
@@ -224,9 +295,18 @@ def main(argv=None) -> int:
             print(f"worker RSS after the run (MB): {outcome['worker_rss_mb']}")
         if not args.quick:
             results["scaling"] = scaling(args, wrk_bin, folder)
+            for row in results["scaling"]:
+                print(f"scaling {row['scenario']:<8} {row['size']:>7} products: "
+                      f"{row['rps']:.0f} req/s, p50 {row['p50_ms']:.1f} ms")  # fmt: skip
+    results["targets"] = targets(results)
+    print()
+    for item in results["targets"]:
+        print(f"{'met   ' if item['met'] else 'MISSED'} {item['target']}: {item['shown']}")
     name = "quick" if args.quick else "latest"
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     chart(results, RESULTS / f"{name}.png")
+    if not args.quick:
+        update_readme(markdown(results))
     print(f"\nwrote {RESULTS / name}.json and .png")
     return 0
 

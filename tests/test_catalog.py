@@ -230,6 +230,25 @@ def test_unknown_category_is_422(client, auth):
     assert body["errors"] == {"category_id": ["No category has the id 999."]}
 
 
+def test_the_fast_product_body_equals_the_schema_dump(app, client, auth, catalog):
+    import marshmallow as ma
+
+    import seed_data
+    from app.products.schemas import ProductSchema
+
+    images = [{"url": "https://e.example.com/a.jpg", "alt": "A"}]
+    client.post("/api/products", json={"name": "Imaged", "price": "0.10", "images": images},
+                headers=auth.admin)  # fmt: skip
+    with app.app_context():
+        seed_data.seed_catalog(200)
+        schema = ProductSchema()
+        products = db.session.query(Product).all()
+        assert len(products) > 200
+        for product in products:
+            assert schema.dump(product) == ma.Schema.dump(schema, product), product.sku
+        assert schema.dump(products, many=True) == ma.Schema.dump(schema, products, many=True)
+
+
 # --- inactive products and lookup by slug --------------------------------------------------
 
 

@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.categories.schemas import SLUG_RULES, CategoryRefSchema
-from app.fields import MAX_ID, Money, Timestamp, no_control_characters, visible_text
+from app.fields import CENT, MAX_ID, Money, Timestamp, no_control_characters, visible_text
 from app.pagination import PaginationArgsSchema, page_of
 from app.products.services import MAX_STOCK, SORTS
 from app.search import search_terms
@@ -93,6 +93,38 @@ class ProductSchema(ma.Schema):
     )
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)
+
+    def dump(self, obj, *, many=None):
+        """The fields above, written out: products are the catalog's hot path and this is
+        several times faster than dumping field by field. tests/test_catalog.py checks that
+        both give the same body for every product of the seed catalog."""
+        many = self.many if many is None else many
+        if type(self) is not ProductSchema or self.only or self.exclude:
+            return super().dump(obj, many=many)
+        return [product_body(product) for product in obj] if many else product_body(obj)
+
+
+def product_body(product) -> dict:
+    category = product.category
+    return {
+        "id": product.id,
+        "name": product.name,
+        "description": product.description,
+        "price": format(product.price.quantize(CENT), "f"),
+        "stock": product.stock,
+        "sku": product.sku,
+        "slug": product.slug,
+        "category_id": product.category_id,
+        "category": (
+            None
+            if category is None
+            else {"id": category.id, "name": category.name, "slug": category.slug}
+        ),
+        "images": [{"url": image["url"], "alt": image["alt"]} for image in product.images],
+        "is_active": product.is_active,
+        "created_at": product.created_at.isoformat(),
+        "updated_at": product.updated_at.isoformat(),
+    }
 
 
 class ProductInputSchema(ProductSchema):
