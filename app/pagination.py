@@ -1,7 +1,9 @@
 """The pagination envelope shared by every list: {items, page, per_page, total, pages}."""
 
+from dataclasses import dataclass
+from math import ceil
+
 import marshmallow as ma
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
 from app.extensions import db
@@ -31,7 +33,26 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     return type(name, (PageSchema,), {"items": items})
 
 
-def paginate(stmt: Select, page: int, per_page: int) -> Pagination:
-    return db.paginate(
-        stmt, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False
-    )
+@dataclass
+class Page:
+    """A page whose total the caller already knows (see paginate)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return ceil(self.total / self.per_page)
+
+
+def paginate(stmt: Select, page: int, per_page: int, *, total: int | None = None):
+    """One page of `stmt`. A `total` the database keeps (e.g. the listed-products count)
+    saves the COUNT, which grows with the table."""
+    if total is None:
+        return db.paginate(
+            stmt, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False
+        )
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items, page, per_page, total)

@@ -310,6 +310,42 @@ def test_by_slug_unknown_is_404(client, catalog):
     assert "no-such-thing" in body["detail"]
 
 
+def test_the_kept_catalog_size_follows_every_kind_of_change(app, client, auth, catalog, query):
+    """The unfiltered total comes from catalog_stats (kept by triggers), not a COUNT."""
+
+    def counted():
+        return query(
+            lambda s: (
+                s.query(Product).filter(Product.deleted_at.is_(None), Product.is_active).count()
+            )
+        )
+
+    def kept():
+        return listing(client)["total"]
+
+    assert kept() == counted() == len(PRODUCTS) - 1
+    mug = catalog["MUG-001"]
+    url, admin = f"/api/products/{mug}", auth.admin
+    hidden = {"name": "Hidden", "price": "1.00", "is_active": False}
+    changes = [
+        lambda: client.post("/api/products", json={"name": "New", "price": "1.00"}, headers=admin),
+        lambda: client.patch(url, json={"is_active": False}, headers=admin),
+        lambda: client.patch(url, json={"is_active": False}, headers=admin),
+        lambda: client.patch(url, json={"is_active": True}, headers=admin),
+        lambda: client.delete(url, headers=admin),
+        lambda: client.post("/api/products", json=hidden, headers=admin),
+    ]
+    for change in changes:
+        assert change().status_code in (200, 201, 204)
+        assert kept() == counted()
+    with app.app_context():
+        import seed_data
+
+        seed_data.seed_catalog(50)  # bulk inserts, outside the services
+    assert kept() == counted() > len(PRODUCTS) + 40
+    assert listing(client, "per_page=100")["pages"] == 1
+
+
 # --- listing: each parameter ---------------------------------------------------------------
 
 

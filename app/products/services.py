@@ -7,13 +7,13 @@ Every stock change writes a StockMovement in the same transaction, so for every 
 from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db, transaction, utcnow
 from app.models import CartItem, Category, Product, StockMovement
-from app.pagination import paginate
+from app.pagination import Page, paginate
 from app.search import matches, name_key, relevance, search_terms
 from app.slugs import unique_slug
 
@@ -71,10 +71,17 @@ def list_products(
     in_stock: bool | None = None,
     sort: str = "id",
     include_inactive: bool = False,
-) -> Pagination:
+) -> Pagination | Page:
     """One page of the catalog; every filter is optional and they combine (AND)."""
     stmt = active_products(include_inactive=include_inactive)
     terms = search_terms(q) if q is not None else []
+    filtered = bool(terms) or any(
+        value is not None for value in (category, min_price, max_price, in_stock)
+    )
+    # The whole public catalog: the database keeps its size (catalog_stats, by triggers).
+    total = None
+    if not (filtered or include_inactive):
+        total = db.session.scalar(text("SELECT listed_products FROM catalog_stats WHERE id = 1"))
     if terms:
         stmt = stmt.where(matches(terms))
     if category is not None:
@@ -85,7 +92,7 @@ def list_products(
         stmt = stmt.where(Product.price <= max_price)
     if in_stock is not None:
         stmt = stmt.where(Product.stock > 0 if in_stock else Product.stock == 0)
-    return paginate(stmt.order_by(*_sort_keys(sort, terms)), page, per_page)
+    return paginate(stmt.order_by(*_sort_keys(sort, terms)), page, per_page, total=total)
 
 
 def get_product(
