@@ -21,8 +21,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # Recycle workers now and then (leaks stay bounded); jitter keeps them from restarting at once.
-max_requests = 1000
-max_requests_jitter = 100
+# A restart costs a worker boot, so at high request rates raise it (GUNICORN_MAX_REQUESTS).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None
 errorlog = "-"

@@ -25,7 +25,7 @@ from decimal import Decimal
 from math import gcd
 
 from slugify import slugify
-from sqlalchemy import func, insert, inspect, literal, select
+from sqlalchemy import func, insert, inspect, literal, select, text
 
 from app import create_app
 from app.auth.services import ensure_admin
@@ -360,7 +360,16 @@ def seed_catalog(count: int = DEFAULT_PRODUCTS, admin_id: int | None = None) -> 
         if rows:
             _insert_products(session, rows, admin_id)
             created += len(rows)
+    if created:
+        # After a bulk load the planner's statistics are stale until autovacuum catches up
+        # (PostgreSQL then sorted the whole table for the first page: 3x slower).
+        analyze()
     return categories_created, created
+
+
+def analyze() -> None:
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
 
 
 def seed(

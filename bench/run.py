@@ -124,8 +124,10 @@ def database_ceiling(url, args) -> list[dict]:
 
 
 def scaling(args, wrk_bin, folder) -> list[dict]:
-    """List page, detail and order history at a small and a large store (SQLite, 16 conns)."""
+    """List page, detail and order history at a small and a large store (SQLite, 16 conns,
+    5 s each: a comparison within one run)."""
     rows = []
+    args = argparse.Namespace(**{**vars(args), "duration": 5})
     for size in (1_000, 100_000):
         with database("sqlite", folder) as url:
             data = prepare(url, size, max(1, size // 3), 3, 16)
@@ -274,7 +276,7 @@ def main(argv=None) -> int:
         args.duration, args.warmup, args.connections = 3, 1, [16]
         args.products, args.customers = 2_000, 200
     else:
-        args.duration, args.warmup, args.connections = 10, 2, [16, 64]
+        args.duration, args.warmup, args.connections = 10, 1, [16, 64]
         args.products, args.customers = 10_000, 1_000
     wrk_bin = ensure_wrk()
     RESULTS.mkdir(exist_ok=True)

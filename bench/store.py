@@ -82,6 +82,7 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
     from app.auth.services import issue_tokens
     from app.extensions import db
     from app.models import Order, OrderItem, OrderStatusChange, Product, User
+    from seed_data import analyze
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     rng = random.Random(7)
@@ -111,6 +112,7 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
             for user_id in user_ids[:buyers]
         ]
         db.session.commit()
+        analyze()  # statistics for the customers and orders just loaded
     db_dispose(app)
     return {
         "tokens": tokens,
