@@ -63,6 +63,11 @@ class Money(ma.fields.Decimal):
         return format(Decimal(value).quantize(CENT), "f")
 
 
+def id_field(**kwargs) -> ma.fields.Integer:
+    """A reference to another row in a JSON body: an integer (not "1") from 1 to MAX_ID."""
+    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class Timestamp(ma.fields.AwareDateTime):
     """An ISO 8601 time in UTC with its offset, e.g. 2026-11-25T10:00:00+00:00."""
 

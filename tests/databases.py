@@ -29,7 +29,14 @@ def fresh_database(folder: Path, prefix: str, engine: str = TEST_DATABASE) -> It
         return
     if engine != "postgresql":
         raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgresql, not {engine}")
-    server = make_url(TEST_POSTGRES_URL)
+    with postgres_database(TEST_POSTGRES_URL, prefix) as url:
+        yield url
+
+
+@contextmanager
+def postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new database on that PostgreSQL server (also used by bench/), dropped afterwards."""
+    server = make_url(server_url)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(
         server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"

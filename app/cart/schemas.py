@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.cart.services import MAX_LINE_QUANTITY
-from app.fields import MAX_ID, Money
+from app.fields import Money, id_field
 
 
 class CartLineSchema(ma.Schema):
@@ -20,12 +20,7 @@ class CartSchema(ma.Schema):
 
 
 class CartAddSchema(ma.Schema):
-    product_id = ma.fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"example": 1},
-    )
+    product_id = id_field(required=True, metadata={"example": 1})
     quantity = ma.fields.Integer(
         load_default=1,
         strict=True,

@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import MAX_ID, Timestamp, no_control_characters, visible_text
+from app.fields import Timestamp, id_field, no_control_characters, visible_text
 from app.pagination import page_of
 from app.slugs import SLUG_PATTERN
 
@@ -30,11 +30,9 @@ class CategorySchema(ma.Schema):
         validate=SLUG_RULES,
         metadata={"description": "Made from the name when omitted", "example": "coffee"},
     )
-    parent_id = ma.fields.Integer(
-        strict=True,
+    parent_id = id_field(
         allow_none=True,
         load_default=None,
-        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "The parent category; null at the top", "example": 1},
     )
     description = ma.fields.String(

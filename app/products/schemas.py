@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.categories.schemas import SLUG_RULES, CategoryRefSchema
-from app.fields import CENT, MAX_ID, Money, Timestamp, no_control_characters, visible_text
+from app.fields import CENT, Money, Timestamp, id_field, no_control_characters, visible_text
 from app.pagination import PaginationArgsSchema, page_of
 from app.products.services import MAX_STOCK, SORTS
 from app.search import search_terms
@@ -71,12 +71,7 @@ class ProductSchema(ma.Schema):
             "example": "coffee-mug",
         },
     )
-    category_id = ma.fields.Integer(
-        strict=True,
-        allow_none=True,
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"example": 3},
-    )
+    category_id = id_field(allow_none=True, metadata={"example": 3})
     category = ma.fields.Nested(
         CategoryRefSchema,
         dump_only=True,
