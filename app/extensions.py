@@ -12,7 +12,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, Numeric, event
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, Numeric, event, select
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -99,6 +99,14 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address)
 api = Api(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
+
+
+def taken(id_column, condition, own_id: int | None = None) -> bool:
+    """Whether a row other than `own_id` matches `condition` (a unique SKU or slug, say)."""
+    stmt = select(id_column).where(condition)
+    if own_id is not None:
+        stmt = stmt.where(id_column != own_id)
+    return db.session.scalar(stmt.limit(1)) is not None
 
 
 @contextmanager

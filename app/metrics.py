@@ -20,7 +20,7 @@ from app.errors import problem
 ORDERS_PLACED = Counter("store_orders_placed", "Orders placed", registry=None)
 CHECKOUT_CONFLICTS = Counter(
     "store_checkout_conflicts",
-    "Checkouts refused with 409 (empty cart, out of stock, order too large)",
+    "Checkouts refused with 409 (empty cart, out of stock, no longer sold, order too large)",
     ["reason"],
     registry=None,
 )

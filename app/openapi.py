@@ -106,16 +106,15 @@ CACHE_HEADERS = {
 def cacheable(view):
     """A public read: an ETag over the body, `Cache-Control: public, max-age=60`, and 304
     with no body when If-None-Match holds the current ETag (werkzeug's make_conditional).
-    Placed between `arguments` and `response`; admin-only data (`include_inactive`) is never
-    stored."""
+    Placed above `response`; a response that require_admin() let through (admin-only data,
+    such as `include_inactive`) is never stored."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         response = view(*args, **kwargs)
         if response.status_code != 200:
             return response
-        parsed = args[0] if args and isinstance(args[0], dict) else {}
-        if parsed.get("include_inactive"):
+        if flask.g.get("admin_only_data"):
             response.cache_control.private = True
             response.cache_control.no_store = True
         else:

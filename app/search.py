@@ -9,7 +9,9 @@ Relevance is computed the same way on both engines (not with bm25 or ts_rank, wh
 a word starting the name counts 3, found in the SKU 2, starting a word of the description 1.
 """
 
+import operator
 import re
+from functools import reduce
 
 from flask import current_app
 from sqlalchemy import String, and_, case, func, literal_column, or_, select, text
@@ -90,26 +92,20 @@ def _starts_a_word(column, term: str) -> ColumnElement[bool]:
     return _like(column, f"{word}%") | _like(column, f"% {word}%")
 
 
+def _hits(term: str) -> list[tuple[ColumnElement[bool], int]]:
+    """Where a term counts, with its weight: starting a word of the name, inside the SKU,
+    starting a word of the description."""
+    return [
+        (_starts_a_word(Product.name, term), 3),
+        (_like(Product.sku, f"%{_escape(term)}%"), 2),
+        (_starts_a_word(Product.description, term), 1),
+    ]
+
+
 def _like_all(terms: list[str]) -> ColumnElement[bool]:
-    return and_(
-        *(
-            or_(
-                _starts_a_word(Product.name, term),
-                _like(Product.sku, f"%{_escape(term)}%"),
-                _starts_a_word(Product.description, term),
-            )
-            for term in terms
-        )
-    )
+    return and_(*(or_(*(hit for hit, _weight in _hits(term))) for term in terms))
 
 
 def relevance(terms: list[str]) -> ColumnElement[int]:
-    score = None
-    for term in terms:
-        term_score = (
-            case((_starts_a_word(Product.name, term), 3), else_=0)
-            + case((_like(Product.sku, f"%{_escape(term)}%"), 2), else_=0)
-            + case((_starts_a_word(Product.description, term), 1), else_=0)
-        )
-        score = term_score if score is None else score + term_score
-    return score
+    scores = (case((hit, weight), else_=0) for term in terms for hit, weight in _hits(term))
+    return reduce(operator.add, scores)

@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from flask import g
 from flask_jwt_extended import current_user, jwt_required, verify_jwt_in_request
 
 from app.errors import Forbidden
@@ -34,6 +35,7 @@ def require_admin() -> None:
     token, 403 for a customer."""
     verify_jwt_in_request()
     _ensure_admin()
+    g.admin_only_data = True  # the response must not be cached as public (app.openapi)
 
 
 def _ensure_admin() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.extensions import db, transaction, utcnow
+from app.extensions import db, taken, transaction, utcnow
 from app.models import Category, Product
 from app.pagination import paginate
 from app.slugs import unique_slug
@@ -36,10 +36,7 @@ def get_category(category_id: int, *, for_update: bool = False) -> Category:
 
 
 def _check_slug(slug: str, category_id: int | None = None) -> None:
-    stmt = select(Category.id).where(Category.slug == slug)
-    if category_id is not None:
-        stmt = stmt.where(Category.id != category_id)
-    if db.session.scalar(stmt.limit(1)) is not None:
+    if taken(Category.id, Category.slug == slug, category_id):
         raise Conflict(f"Another category has the slug '{slug}'.")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.extensions import db, transaction, utcnow
+from app.extensions import db, taken, transaction, utcnow
 from app.models import CartItem, Category, Product, StockMovement
 from app.pagination import Page, paginate
 from app.search import matches, name_key, relevance, search_terms
@@ -129,17 +129,10 @@ def _check_references(data: dict, product_id: int | None = None) -> None:
     if category_id is not None and db.session.get(Category, category_id) is None:
         raise ValidationFailed({"category_id": [f"No category has the id {category_id}."]})
     sku, slug = data.get("sku"), data.get("slug")
-    if sku is not None and _taken(func.lower(Product.sku) == sku.lower(), product_id):
+    if sku is not None and taken(Product.id, func.lower(Product.sku) == sku.lower(), product_id):
         raise Conflict(f"Another product has the SKU '{sku}'.")
-    if slug is not None and _taken(Product.slug == slug, product_id):
+    if slug is not None and taken(Product.id, Product.slug == slug, product_id):
         raise Conflict(f"Another product has the slug '{slug}'.")
-
-
-def _taken(condition, product_id: int | None) -> bool:
-    stmt = select(Product.id).where(condition)
-    if product_id is not None:
-        stmt = stmt.where(Product.id != product_id)
-    return db.session.scalar(stmt.limit(1)) is not None
 
 
 # Two admins saving the same SKU or slug at once: the database's unique index decides.
@@ -156,20 +149,13 @@ def record_movement(
 ) -> None:
     """Add a ledger row; the caller's transaction changes the stock alongside."""
     if delta:
-        db.session.add(
-            StockMovement(
-                product_id=product_id,
-                delta=delta,
-                reason=reason,
-                order_id=order_id,
-                user_id=user_id,
-            )
-        )
+        row = {"product_id": product_id, "delta": delta, "order_id": order_id, "user_id": user_id}
+        record_movements([row], reason)
 
 
 def record_movements(rows: list[dict], reason: str) -> None:
-    """Several ledger rows in one statement (checkout): `rows` hold product_id, delta and
-    optionally order_id and user_id."""
+    """Ledger rows in one statement (checkout writes one per line): `rows` hold product_id,
+    delta and optionally order_id and user_id."""
     now = utcnow()
     defaults = {"order_id": None, "user_id": None}
     db.session.execute(
