@@ -9,6 +9,7 @@
   and every write documents 429 (rate limit) and 503 (database busy).
 """
 
+from copy import deepcopy
 from functools import wraps
 from http import HTTPStatus
 
@@ -124,7 +125,12 @@ def cacheable(view):
         200: {"headers": CACHE_HEADERS},
         304: {"description": "Not Modified: the copy with that ETag is current (no body)"},
     }
-    return BaseBlueprint.doc(parameters=[IF_NONE_MATCH], responses=responses)(wrapper)
+    wrapper = BaseBlueprint.doc(responses=responses)(wrapper)
+    # Beside the parameters `arguments` documents, never through doc(parameters=...): that
+    # deep update replaces the whole list, dropping every query parameter.
+    wrapper._apidoc = deepcopy(wrapper._apidoc)
+    wrapper._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(IF_NONE_MATCH)
+    return wrapper
 
 
 class Api(BaseApi):

@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import marshmallow as ma
 import pytest
 from openapi_spec_validator import validate
 
@@ -308,3 +309,64 @@ def test_every_route_the_app_serves_is_in_the_document(app, spec):
         if path in undocumented or path.startswith("/api/docs-assets/"):
             continue
         assert path in documented, f"{path} is served but not documented"
+
+
+# --- every argument the server accepts is documented ----------------------------------------
+
+PARAMETER_LOCATIONS = {"query": "query", "querystring": "query", "headers": "header"}
+
+
+def accepted_arguments(app):
+    """(path, method, location, name, field) for each query/header field a view parses, read
+    from the argument schemas the routes registered (flask-smorest keeps them on the view)."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        documented = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for parameter in documented:
+            location = PARAMETER_LOCATIONS.get(parameter.get("location", parameter.get("in")))
+            schema = parameter.get("schema")
+            schema = schema() if isinstance(schema, type) else schema
+            if location is None or not isinstance(schema, ma.Schema):
+                continue
+            for name, field in schema.fields.items():
+                if field.dump_only:
+                    continue
+                for method in rule.methods - {"HEAD", "OPTIONS"}:
+                    yield path, method.lower(), location, field.data_key or name, field
+
+
+def test_every_argument_the_server_accepts_is_documented(app, spec):
+    """A decorator that rewrites an operation's parameters (as `doc(parameters=...)` once did)
+    drops what `arguments` generated; the server would then refuse what clients never saw."""
+    arguments = list(accepted_arguments(app))
+    assert (
+        len({(path, name) for path, _, location, name, _ in arguments if location == "query"}) >= 15
+    )
+    for path, method, location, name, field in arguments:
+        operation = spec["paths"][path][method]
+        parameters = {(p["in"], p["name"]): p for p in operation.get("parameters", [])}
+        assert (location, name) in parameters, f"{method.upper()} {path}: {name} undocumented"
+        schema = parameters[(location, name)]["schema"]
+        assert "type" in schema or "oneOf" in schema, f"{path} {name}: no type"
+        for validator in field.validators:
+            if isinstance(validator, ma.validate.OneOf):
+                assert schema["enum"] == list(validator.choices), f"{path} {name}: enum"
+            if isinstance(validator, ma.validate.Range):
+                assert "minimum" in schema or "maximum" in schema, f"{path} {name}: bounds"
+
+
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("/api/products", {"q", "category", "min_price", "max_price", "in_stock", "sort",
+                           "page", "per_page", "include_inactive", "If-None-Match"}),
+        ("/api/products/{product_id}", {"product_id", "include_inactive", "If-None-Match"}),
+        ("/api/products/by-slug/{slug}", {"slug", "include_inactive", "If-None-Match"}),
+        ("/api/categories", {"page", "per_page", "If-None-Match"}),
+    ],
+)  # fmt: skip
+def test_cacheable_reads_keep_their_query_parameters(spec, path, names):
+    item = spec["paths"][path]
+    parameters = item.get("parameters", []) + item["get"].get("parameters", [])
+    assert {p["name"] for p in parameters} == names
