@@ -19,8 +19,10 @@ def create_app(config: str | Mapping | None = None) -> Flask:
         app.config.update(config)
     _configure_database(app)
 
-    # Routes answer with and without a trailing slash, never with a redirect.
+    # Routes answer with and without a trailing slash, never with a redirect; nor does
+    # `//` (werkzeug's merge_slashes would redirect to a Location built from the Host header).
     app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
     app.json.sort_keys = False
 
     configure_logging(app)
@@ -96,8 +98,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from app.errors import register_error_handlers
+    from app.guards import register_guards
 
     register_error_handlers(app)
+    register_guards(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -13,8 +13,9 @@ from webargs.flaskparser import FlaskParser, abort
 class ArgumentsParser(FlaskParser):
     """webargs, stricter: an unknown query parameter is a 422 (a typo such as `per_pgae` must
     not pass silently), JSON beyond the parser's limits (4,300-digit integers, deep nesting)
-    is malformed (400) rather than a 500, and a missing body or one that is not an object
-    says so (422)."""
+    is malformed (400) rather than a 500, a missing body or one that is not an object
+    says so (422), a string no database can store is a 422 naming its JSON path, and a
+    single-valued query parameter given twice is a 422 naming it."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
@@ -38,4 +39,59 @@ class ArgumentsParser(FlaskParser):
             self._handle_invalid_json_error(error, req)
         if data is not missing and not isinstance(data, dict):
             abort(422, messages={"json": {"body": ["Must be a JSON object."]}})
+        if data is not missing and (errors := unstorable_strings(data)):
+            abort(422, messages={"json": errors})
         return data
+
+    def load_querystring(self, req, schema):
+        """A parameter given twice is a 422 naming it, unless the schema takes a list:
+        webargs would silently keep the first value."""
+        proxy = super().load_querystring(req, schema)
+        fields = {field.data_key or name: field for name, field in schema.fields.items()}
+        repeated = {
+            name: ["Must be given once."]
+            for name, values in req.args.lists()
+            if len(values) > 1 and name in fields and not proxy._is_multiple(fields[name])
+        }
+        if repeated:
+            abort(422, messages={"query": repeated})
+        return proxy
+
+
+def bad_text(text: str) -> str | None:
+    """Why a string cannot be stored, or None: a lone UTF-16 surrogate (JSON "\\udbe2")
+    fails every UTF-8 encoder (the driver's UnicodeEncodeError, a 500), and PostgreSQL
+    text cannot hold NUL."""
+    if "\x00" in text:
+        return "Must not contain NUL characters (\\u0000)."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode text: it contains an unpaired surrogate."
+    return None
+
+
+def printable_name(text: str) -> str:
+    """A client's key made safe to echo in an error (escapes instead of the bad characters)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+
+
+def unstorable_strings(data) -> dict[str, list[str]]:
+    """Every string (values and keys, at any depth) that bad_text refuses, by JSON path:
+    `name`, `images[0].alt`. A loop, not recursion: the body may be nested as deep as the
+    JSON parser allows."""
+    errors: dict[str, list[str]] = {}
+    pending = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{printable_name(key)}" if path else printable_name(key)
+                if problem := bad_text(key):
+                    errors[where] = [f"Field name: {problem}"]
+                pending.append((where, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, str) and (problem := bad_text(value)):
+            errors[path] = [problem]
+    return errors

@@ -12,15 +12,15 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.fields import MAX_MONEY
+from app.schemas import ResponseSchema
 
 PROBLEM_MIMETYPE = "application/problem+json"
-# The methods that change state: they may carry a body, are rate limited as writes and may
-# find the database busy.
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-class ProblemSchema(ma.Schema):
+class ProblemSchema(ResponseSchema):
     """RFC 9457 problem details; `errors` maps field names to messages."""
+
+    OPTIONAL = ("errors",)
 
     type = ma.fields.String(metadata={"example": "about:blank"})
     title = ma.fields.String(metadata={"example": "Conflict"})
@@ -120,13 +120,27 @@ class ValidationFailed(ApiError):
 
 
 def _validation_detail(errors: dict) -> str:
-    """One line naming each field with its first message, e.g. "Invalid input: price: ..." """
+    """One sentence per field with its first message, e.g.
+    "name: Must not be blank. images[0].url: Missing data for required field." """
     parts = []
     for field in sorted(errors, key=str):
-        messages = errors[field]
-        first = messages[0] if isinstance(messages, list) and messages else None
-        parts.append(f"{field}: {first}" if isinstance(first, str) else str(field))
-    return "Invalid input: " + "; ".join(parts)
+        path, message = _first_message(str(field), errors[field])
+        if message and message[-1] not in ".!?":
+            message += "."
+        parts.append(f"{path}: {message}" if message else f"{path}: Invalid.")
+    return " ".join(parts)
+
+
+def _first_message(path: str, messages) -> tuple[str, str | None]:
+    """The first message under a field, with the path to it (marshmallow nests the
+    messages of lists and nested objects: {"images": {0: {"url": [...]}}})."""
+    while isinstance(messages, dict) and messages:
+        key = next(iter(messages))
+        path += f"[{key}]" if isinstance(key, int) else f".{key}"
+        messages = messages[key]
+    if isinstance(messages, list) and messages and isinstance(messages[0], str):
+        return path, messages[0]
+    return path, messages if isinstance(messages, str) else None
 
 
 def _flatten_webargs_messages(messages: dict) -> dict:
@@ -155,9 +169,19 @@ def problem_from_http_exception(error: HTTPException) -> Response:
     if status == 429:
         detail = f"Too many requests (limit: {error.description}); retry after Retry-After seconds."
         return problem(status, detail, headers=headers)
+    if status == 413:
+        return problem(status, _too_large_detail(), headers=headers)
     if status == 400 and messages:
         return problem(status, "The request body is not valid JSON.", headers=headers)
     return problem(status, data.get("message") or error.description, headers=headers)
+
+
+def _too_large_detail() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return "The request body is too large."
+    size = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit / 2**10:g} KiB"
+    return f"The request body is larger than the limit of {size} ({limit} bytes)."
 
 
 def _handle_unexpected(error: Exception) -> Response:
@@ -186,15 +210,7 @@ def _handle_database_error(error: OperationalError) -> Response:
     )
 
 
-def _require_json_body():
-    """A body, when present, must be JSON; body-less requests need no Content-Type."""
-    if request.method in WRITE_METHODS and request.content_length and not request.is_json:
-        return problem(415, "The request body must be JSON (Content-Type: application/json).")
-    return None
-
-
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, ApiError.to_response)
     app.register_error_handler(OperationalError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)
-    app.before_request(_require_json_body)

@@ -93,6 +93,21 @@ def test_body_over_one_mebibyte_is_413_problem(client):
     assert body["title"] == "Request Entity Too Large"
 
 
+def test_413_detail_states_the_limit(client):
+    payload = b'{"username": "' + b"a" * MAX_BODY + b'"}'
+    response = client.post("/api/auth/login", data=payload, content_type="application/json")
+    body = assert_problem(response, 413)
+    assert body["detail"] == "The request body is larger than the limit of 1 MiB (1048576 bytes)."
+
+
+def test_413_detail_follows_the_configured_limit(make_app):
+    client = make_app(MAX_CONTENT_LENGTH=1536).test_client()
+    payload = b'{"username": "' + b"a" * 2048 + b'"}'
+    response = client.post("/api/auth/login", data=payload, content_type="application/json")
+    body = assert_problem(response, 413)
+    assert body["detail"] == "The request body is larger than the limit of 1.5 KiB (1536 bytes)."
+
+
 def test_body_just_under_the_limit_is_not_413(client):
     payload = b'{"username": "' + b"a" * (MAX_BODY - 100) + b'"}'
     response = client.post(
@@ -132,6 +147,21 @@ def test_invalid_fields_are_422_problem_listing_each_field(client, auth):
     body = assert_problem(response, 422, "name", "price", "stock")
     for field in ("name", "price", "stock"):
         assert field in body["detail"]
+
+
+def test_422_detail_is_one_sentence_per_field(client, auth):
+    response = client.post(
+        "/api/products",
+        json={"name": "   ", "price": "1.999", "images": [{"alt": "x"}]},
+        headers=auth.admin,
+    )
+    body = assert_problem(response, 422, "name", "price")
+    assert body["detail"] == (
+        "images[0].url: Missing data for required field. "
+        "name: Must not be blank or contain control characters. "
+        "price: Must have at most 2 decimal places."
+    )
+    assert ".;" not in body["detail"]
 
 
 def test_invalid_query_argument_is_422_problem_naming_it(client):

@@ -531,3 +531,235 @@ def test_path_id_out_of_range_or_not_an_integer_is_404(send, world, unchanged, n
     response = send(endpoint, url=endpoint.url(world, id=bad_id), **kwargs)
     assert_problem(response, 404)
     unchanged()
+
+
+# --- text no database can store: lone surrogates and NUL (issue 12) --------------------------
+
+# JSON escapes as a client writes them: a lone UTF-16 surrogate decodes to a Python str that
+# no UTF-8 encoder takes (the driver's UnicodeEncodeError was a 500); PostgreSQL text cannot
+# hold NUL.
+UNSTORABLE = {"surrogate": "\\udbe2)", "low-surrogate": "ab\\udc00cd", "nul": "ab\\u0000cd"}
+
+
+def with_raw_string(body: dict, field: str, escaped: str) -> dict:
+    """Request kwargs for `body` whose `field` holds the JSON string literal `escaped`."""
+    text = json.dumps({**body, field: "@@"}).replace('"@@"', f'"{escaped}"')
+    return {"data": text, "content_type": "application/json"}
+
+
+def assert_reads_work(client, auth, world) -> None:
+    """What the fuzzer saw break after the bad writes: every read of the catalog."""
+    for url in (
+        f"/api/products/{world.product_id}",
+        "/api/products",
+        "/api/products?q=teapot",
+        "/api/admin/low-stock?threshold=100",
+    ):
+        response = client.get(url, headers=auth.admin)
+        assert response.status_code == 200, (url, response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("kind", UNSTORABLE)
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("adjust_stock", "reason"),
+        ("create_product", "name"),
+        ("patch_product", "name"),
+        ("put_product", "description"),
+        ("create_product", "sku"),
+        ("register", "username"),
+        ("register", "email"),
+        ("login", "password"),
+        ("order_status", "status"),
+    ],
+)
+def test_unstorable_string_is_422_naming_the_field(
+    client, auth, send, world, unchanged, name, field, kind
+):
+    endpoint = ENDPOINTS[name]
+    response = send(endpoint, **with_raw_string(endpoint.body(world), field, UNSTORABLE[kind]))
+    assert_invalid(response, field)
+    body = response.get_json()
+    assert body["detail"].startswith(f"{field}: "), body
+    unchanged()
+    assert_reads_work(client, auth, world)
+
+
+@pytest.mark.parametrize("kind", UNSTORABLE)
+@pytest.mark.parametrize("name", ["create_product", "patch_product", "put_product"])
+def test_unstorable_image_alt_is_422_naming_its_path(
+    client, auth, send, world, unchanged, name, kind
+):
+    endpoint = ENDPOINTS[name]
+    image = '{"url": "https://cdn.example.com/a.jpg", "alt": "' + UNSTORABLE[kind] + '"}'
+    text = json.dumps({**endpoint.body(world), "images": "@@"}).replace('"@@"', f"[{image}]")
+    response = send(endpoint, data=text, content_type="application/json")
+    assert_invalid(response, "images[0].alt")
+    unchanged()
+    assert_reads_work(client, auth, world)
+
+
+@pytest.mark.parametrize(
+    ("key", "path"),
+    [("\\udbe2", "\\udbe2"), ("a\\u0000", "a\\u0000")],
+    ids=["surrogate", "nul"],
+)
+def test_unstorable_field_name_is_422_naming_it_escaped(send, world, unchanged, key, path):
+    endpoint = ENDPOINTS["patch_product"]
+    response = send(endpoint, data='{"' + key + '": 1}', content_type="application/json")
+    body = assert_problem(response, 422, path)
+    assert body["errors"][path][0].startswith("Field name: "), body
+    unchanged()
+
+
+def test_every_unstorable_string_is_named_at_once(send, world, unchanged):
+    text = '{"name": "\\udbe2", "images": [{"url": "https://a.example/x", "alt": "\\u0000"}]}'
+    response = send(ENDPOINTS["patch_product"], data=text, content_type="application/json")
+    body = assert_problem(response, 422, "name", "images[0].alt")
+    assert set(body["errors"]) == {"name", "images[0].alt"}
+    unchanged()
+
+
+# --- partial updates replace nested objects whole (the reads that failed after writes) -------
+
+
+@pytest.mark.parametrize("name", ["patch_product", "put_product"])
+def test_partial_update_with_an_image_without_alt_stores_the_default(
+    client, auth, send, world, name
+):
+    """PATCH/PUT are partial: marshmallow carried that into each image, skipping `alt`'s
+    default, and the stored image without `alt` made every read of the product a 500."""
+    endpoint = ENDPOINTS[name]
+    payload = {**endpoint.body(world), "images": [{"url": "https://cdn.example.com/a.jpg"}]}
+    response = send(endpoint, json=payload)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["images"] == [{"url": "https://cdn.example.com/a.jpg", "alt": ""}]
+    assert_reads_work(client, auth, world)
+
+
+@pytest.mark.parametrize("name", ["patch_product", "put_product"])
+def test_partial_update_with_an_image_without_url_is_422(send, world, unchanged, name):
+    endpoint = ENDPOINTS[name]
+    response = send(endpoint, json={**endpoint.body(world), "images": [{"alt": "A mug"}]})
+    body = assert_problem(response, 422)
+    assert body["errors"]["images"] == {"0": {"url": ["Missing data for required field."]}}
+    assert body["detail"] == "images[0].url: Missing data for required field."
+    unchanged()
+
+
+def test_stored_image_without_alt_still_reads(client, auth, world, query):
+    """Rows written before the fix may lack `alt`: reads serve it as empty, never a 500."""
+
+    def strip_alt(session):
+        product = session.get(Product, world.product_id)
+        product.images = [{"url": "https://cdn.example.com/a.jpg"}]
+        session.commit()
+
+    query(strip_alt)
+    assert_reads_work(client, auth, world)
+    body = client.get(f"/api/products/{world.product_id}").get_json()
+    assert body["images"] == [{"url": "https://cdn.example.com/a.jpg", "alt": ""}]
+
+
+# --- the document's types, exactly: booleans and integers ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value"),
+    cases(
+        ("patch_product", "is_active", 0),
+        ("patch_product", "is_active", 1),
+        ("patch_product", "is_active", "true"),
+        ("patch_product", "is_active", "yes"),
+        ("put_product", "is_active", None),
+        ("create_product", "is_active", 1),
+        ("create_product", "stock", 1.0),
+        ("create_product", "stock", "1"),
+        ("patch_product", "stock", True),
+        ("add_to_cart", "quantity", 1.0),
+        ("add_to_cart", "quantity", "1"),
+        ("add_to_cart", "product_id", 1.0),
+        ("set_quantity", "quantity", True),
+        ("adjust_stock", "delta", 1.0),
+        ("adjust_stock", "delta", "5"),
+    ),
+)
+def test_json_value_of_another_type_is_422_naming_it(send, world, unchanged, name, field, value):
+    endpoint = ENDPOINTS[name]
+    response = send(endpoint, json={**endpoint.body(world), field: value})
+    assert_invalid(response, field)
+    unchanged()
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_json_boolean_is_accepted(send, world, value):
+    response = send(ENDPOINTS["patch_product"], json={"is_active": value})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["is_active"] is value
+
+
+QUERY_BOOLEANS = [
+    ("products", "in_stock"),
+    ("products", "include_inactive"),
+]
+
+
+@pytest.mark.parametrize("value", ["1", "0", "yes", "no", "True", "FALSE", "on", "t", ""])
+@pytest.mark.parametrize(("name", "param"), QUERY_BOOLEANS)
+def test_query_boolean_other_than_true_or_false_is_422(send, world, unchanged, name, param, value):
+    endpoint = LIST_ENDPOINTS[name]
+    response = send(endpoint, url=f"{endpoint.url(world)}?{param}={value}")
+    assert_invalid(response, param)
+    unchanged()
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_query_boolean_true_or_false_is_accepted(client, auth, world, value):
+    response = client.get(
+        f"/api/products?in_stock={value}&include_inactive={value}", headers=auth.admin
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "True"])
+def test_category_delete_force_other_than_true_or_false_is_422(client, auth, value):
+    category = client.post("/api/categories", json={"name": "Tea"}, headers=auth.admin)
+    url = f"/api/categories/{category.get_json()['id']}?force={value}"
+    assert_invalid(client.delete(url, headers=auth.admin), "force")
+    assert client.get(f"/api/categories/{category.get_json()['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["1.0", " 1", "1 ", "+1", "1_0", "\u0661", "0x1", "1e1"])
+@pytest.mark.parametrize(
+    ("name", "param"),
+    [("products", "page"), ("low_stock", "per_page"), ("low_stock", "threshold")],
+)
+def test_query_integer_other_than_digits_is_422(send, world, unchanged, name, param, value):
+    endpoint = LIST_ENDPOINTS[name]
+    response = send(endpoint, url=endpoint.url(world), query_string={param: value})
+    assert_invalid(response, param)
+    unchanged()
+
+
+@pytest.mark.parametrize(
+    ("name", "param", "values"),
+    [
+        ("low_stock", "page", ["1", "abc"]),
+        ("low_stock", "page", ["1", "1"]),
+        ("low_stock", "threshold", ["5", "6"]),
+        ("products", "per_page", ["20", "50"]),
+        ("products", "q", ["tea", "pot"]),
+        ("products", "include_inactive", ["false", "false"]),
+        ("admin_orders", "status", ["pending", "paid"]),
+        ("stock_movements", "page", ["1", "2"]),
+    ],
+)
+def test_single_valued_query_parameter_given_twice_is_422(
+    send, world, unchanged, name, param, values
+):
+    endpoint = LIST_ENDPOINTS[name]
+    response = send(endpoint, url=endpoint.url(world), query_string=[(param, v) for v in values])
+    body = assert_problem(response, 422, param)
+    assert body["errors"][param] == ["Must be given once."]
+    unchanged()
