@@ -5,7 +5,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import has_request_context, request
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -16,7 +15,7 @@ from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, Numeric,
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
-from app.openapi import Api, schema_name
+from app.openapi import Api, DocumentPlugin, schema_name
 
 
 class UTCDateTime(TypeDecorator):
@@ -98,7 +97,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address)
-api = Api(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
+api = Api(spec_kwargs={"marshmallow_plugin": DocumentPlugin(schema_name_resolver=schema_name)})
 
 
 def taken(id_column, condition, own_id: int | None = None) -> bool:

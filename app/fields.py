@@ -32,14 +32,19 @@ class Money(ma.fields.Decimal):
     def __init__(self, *, request: bool = False, computed: bool = False, **kwargs):
         """How it is documented: `request=True`, what a request may send (the string or a
         number); `computed=True`, a sum no column caps (cart totals)."""
+        example = kwargs.get("metadata", {}).get("example", "19.99")
         if request:
+            # Examples inside the branches too: converters pick a branch and use its example.
+            # The number's is whole: validators test multipleOf in binary floating point,
+            # where 19.99 is not a multiple of 0.01.
             number = {"type": "number", "minimum": 0, "maximum": float(MAX_MONEY)}
-            string = {"type": "string", "pattern": REQUEST_MONEY_PATTERN}
-            doc = {"oneOf": [string, {**number, "multipleOf": 0.01}]}
+            string = {"type": "string", "pattern": REQUEST_MONEY_PATTERN, "example": example}
+            number |= {"multipleOf": 0.01, "example": int(Decimal(example))}
+            doc = {"oneOf": [string, number]}
         else:
             pattern = COMPUTED_MONEY_PATTERN if computed else STORED_MONEY_PATTERN
             doc = {"type": "string", "pattern": pattern}
-        metadata = {**doc, "example": "19.99", **kwargs.pop("metadata", {})}
+        metadata = {**doc, "example": example, **kwargs.pop("metadata", {})}
         super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -99,3 +104,48 @@ visible_text = validate.Regexp(
     rf"^[^{_CONTROLS}]*[^{_BLANKS}{_CONTROLS}][^{_CONTROLS}]*$",
     error="Must not be blank or contain control characters.",
 )
+
+
+# Integers in JSON bodies: ma.fields.Integer(strict=True) (or id_field), which refuses 1.0,
+# "1" and true.
+QUERY_INTEGER = re.compile(r"-?[0-9]+")
+
+
+class QueryInteger(ma.fields.Integer):
+    """An integer in a query string: ASCII digits only. Python's int() would also take
+    " 1", "1_000" and other scripts' digits, which the document's `integer` does not allow."""
+
+    def _validated(self, value):
+        if isinstance(value, str) and not QUERY_INTEGER.fullmatch(value):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """A boolean in a JSON body: true or false only (marshmallow also takes 0, 1, "yes"...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid", input=value)
+
+
+class QueryBoolean(ma.fields.Boolean):
+    """A boolean in a query string: "true" or "false", as the document says."""
+
+    truthy = {"true"}
+    falsy = {"false"}
+
+
+class WholeNested(ma.fields.Nested):
+    """A nested object is replaced whole, never merged, so a partial update of its parent
+    (PATCH) must not make the object's own fields optional or skip their defaults: an image
+    stored without `alt` or `url` broke every later read of the product."""
+
+    def _load(self, value, partial=None):
+        return super()._load(value, partial=False)
+
+
+# For secrets, where any other character is the user's choice: only NUL is refused (the JSON
+# parser refuses it in every string; this documents it where no other pattern does).
+no_nul = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")

@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import problem
 from app.extensions import db
 from app.openapi import Blueprint
+from app.schemas import ResponseSchema
 
 blp = Blueprint("operations", __name__, description="Health probes")
 
@@ -15,7 +16,7 @@ blp = Blueprint("operations", __name__, description="Health probes")
 READINESS_STATEMENT_TIMEOUT_MS = 2000
 
 
-class StatusSchema(ma.Schema):
+class StatusSchema(ResponseSchema):
     status = ma.fields.String(metadata={"example": "ok"})
 
 

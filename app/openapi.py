@@ -14,19 +14,18 @@ from functools import wraps
 from http import HTTPStatus
 
 import flask
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
+from apispec.ext.marshmallow.common import resolve_schema_instance
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.utils import prepare_response
 from openapi_ui_bundles import redoc, swagger_ui
 
 from app.arguments import ArgumentsParser
-from app.errors import (
-    PROBLEM_MIMETYPE,
-    WRITE_METHODS,
-    ProblemSchema,
-    problem_from_http_exception,
-)
+from app.errors import PROBLEM_MIMETYPE, ProblemSchema, problem_from_http_exception
 from app.fields import MAX_ID
+from app.guards import WRITE_METHODS
+from app.schemas import ResponseSchema
 
 ERROR_DETAILS = {
     400: "The request body is not valid JSON.",
@@ -60,15 +59,43 @@ def problem_example(status: int, detail: str | None = None) -> dict:
 
 
 def schema_name(schema) -> str:
-    """OpenAPI component name: the class name without "Schema"; partial ones get "Update"."""
+    """OpenAPI component name: the class name without "Schema"; partial ones get "Update"
+    (unless the name already says it)."""
     cls = schema if isinstance(schema, type) else type(schema)
     name = cls.__name__.removesuffix("Schema")
-    return name + "Update" if getattr(schema, "partial", False) else name
+    partial = getattr(schema, "partial", False) and not name.endswith("Update")
+    return name + "Update" if partial else name
+
+
+class DocumentConverter(OpenAPIConverter):
+    """marshmallow to OpenAPI, with what typed clients need: response fields `required`
+    (app.schemas), and a nullable reference as `nullable` beside `allOf` rather than an
+    `anyOf` with an empty object (which generators type as `{}`)."""
+
+    def schema2jsonschema(self, schema):
+        jsonschema = super().schema2jsonschema(schema)
+        instance = resolve_schema_instance(schema)
+        if isinstance(instance, ResponseSchema):
+            present = set(jsonschema["properties"]) - set(instance.OPTIONAL)
+            jsonschema["required"] = sorted(present)
+        return jsonschema
+
+    def field2nullable(self, field, ret):
+        if field.allow_none and "$ref" in ret:
+            return {"allOf": [{"$ref": ret.pop("$ref")}], "nullable": True}
+        if field.allow_none and "allOf" in ret:
+            return {"allOf": ret.pop("allOf"), "nullable": True}
+        return super().field2nullable(field, ret)
+
+
+class DocumentPlugin(MarshmallowPlugin):
+    Converter = DocumentConverter
 
 
 def id_path_schema(_converter) -> dict:
-    """`<int:...>` path ids are 64-bit, as the database stores them (app.fields)."""
-    return {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+    """`<int:...>` path ids are 64-bit, as the database stores them (app.fields). The
+    example is the first row of the seed data, so an imported request finds something."""
+    return {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID, "example": 1}
 
 
 def error_responses(*statuses: int):
@@ -85,12 +112,27 @@ def bearer_auth(*statuses: int):
     return decorator
 
 
+def header_parameter(parameter: dict):
+    """Document a header that a decorator reads, beside the parameters `arguments` documents.
+    Never through doc(parameters=...): its deep update replaces the whole list, which once
+    dropped every query parameter of the catalog."""
+
+    def decorator(view):
+        view._apidoc = deepcopy(getattr(view, "_apidoc", {}))  # shared with the wrapped view
+        view._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(parameter)
+        return view
+
+    return decorator
+
+
 PUBLIC_MAX_AGE = 60
 IF_NONE_MATCH = {
     "in": "header",
     "name": "If-None-Match",
     "schema": {"type": "string"},
     "description": "The ETag of the copy the client holds: 304 while it is current",
+    # Empty, as a client without a copy sends it (Postman imports the example as a value).
+    "example": "",
 }
 CACHE_HEADERS = {
     "ETag": {"schema": {"type": "string"}, "description": "Changes whenever the body does"},
@@ -119,18 +161,16 @@ def cacheable(view):
             response.cache_control.public = True
             response.cache_control.max_age = PUBLIC_MAX_AGE
         response.add_etag()
-        return response.make_conditional(flask.request)
+        response = response.make_conditional(flask.request)
+        # make_conditional adds a Date; the server adds its own, and two confuse caches.
+        del response.headers["Date"]
+        return response
 
     responses = {
         200: {"headers": CACHE_HEADERS},
         304: {"description": "Not Modified: the copy with that ETag is current (no body)"},
     }
-    wrapper = BaseBlueprint.doc(responses=responses)(wrapper)
-    # Beside the parameters `arguments` documents, never through doc(parameters=...): that
-    # deep update replaces the whole list, dropping every query parameter.
-    wrapper._apidoc = deepcopy(wrapper._apidoc)
-    wrapper._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(IF_NONE_MATCH)
-    return wrapper
+    return header_parameter(IF_NONE_MATCH)(BaseBlueprint.doc(responses=responses)(wrapper))
 
 
 class Api(BaseApi):
@@ -159,9 +199,16 @@ class Api(BaseApi):
 DOC_ASSETS_URL = "/api/docs-assets"
 
 
+DOCS_PAGES = ("/api/docs", "/api/redoc")
+# ReDoc's menu always shows a logo from a CDN: the browser may load images from here only
+# (the <img> then hides itself), so the docs pages make no outside request at all.
+DOCS_PAGE_POLICY = "img-src 'self' data:"
+
+
 def doc_assets_blueprints() -> list[flask.Blueprint]:
-    """Static routes for the Swagger UI and ReDoc files shipped by openapi-ui-bundles."""
-    return [
+    """Static routes for the Swagger UI and ReDoc files shipped by openapi-ui-bundles, the
+    docs pages' image policy, and an empty /favicon.ico (browsers ask for it on every page)."""
+    blueprints = [
         flask.Blueprint(
             f"{name}_assets",
             __name__,
@@ -170,6 +217,22 @@ def doc_assets_blueprints() -> list[flask.Blueprint]:
         )
         for name, bundle in (("swagger_ui", swagger_ui), ("redoc", redoc))
     ]
+    pages = flask.Blueprint("docs_pages", __name__)
+
+    @pages.after_app_request
+    def images_from_this_server(response):
+        if flask.request.path.rstrip("/") in DOCS_PAGES:
+            response.headers["Content-Security-Policy"] = DOCS_PAGE_POLICY
+        return response
+
+    @pages.get("/favicon.ico")
+    def favicon():
+        response = flask.Response(status=204)
+        response.cache_control.public = True
+        response.cache_control.max_age = 86400
+        return response
+
+    return [*blueprints, pages]
 
 
 class Blueprint(BaseBlueprint):

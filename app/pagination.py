@@ -7,19 +7,25 @@ import marshmallow as ma
 from sqlalchemy import Select
 
 from app.extensions import db
+from app.fields import QueryInteger
+from app.schemas import ResponseSchema
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 10**9
 
 
 class PaginationArgsSchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
-    per_page = ma.fields.Integer(
-        load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE)
+    page = QueryInteger(
+        load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE), metadata={"example": 1}
+    )
+    per_page = QueryInteger(
+        load_default=20,
+        validate=ma.validate.Range(min=1, max=MAX_PER_PAGE),
+        metadata={"example": 20},
     )
 
 
-class PageSchema(ma.Schema):
+class PageSchema(ResponseSchema):
     page = ma.fields.Integer(metadata={"example": 1})
     per_page = ma.fields.Integer(metadata={"example": 20})
     total = ma.fields.Integer(metadata={"example": 42})

@@ -1,12 +1,15 @@
 """The catalog: SKUs, slugs, categories on products, images, the active flag, search, filters,
 sorting, cacheable reads, the same answers on SQLite and PostgreSQL, and bounded queries."""
 
+import http.client
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import flask_migrate
 import pytest
 from sqlalchemy import update
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
@@ -572,6 +575,23 @@ def test_current_etag_gets_304_without_body(client, catalog, path):
     assert response.headers["ETag"] == etag
     assert response.headers["Cache-Control"] == "public, max-age=60"
     assert client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 200
+
+
+def test_a_cacheable_answer_carries_one_date_through_a_real_server(app, catalog):
+    """The server stamps Date itself; the app adding another gave clients two."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", f"/api/products/{catalog['MUG-001']}")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+        assert len(response.msg.get_all("Date")) == 1
+        assert response.getheader("ETag")
+    finally:
+        server.shutdown()
 
 
 def test_etags_differ_per_query(client, catalog):

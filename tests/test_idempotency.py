@@ -403,3 +403,18 @@ def test_without_key_each_checkout_acts(client, auth, product, query):
     assert first.get_json()["id"] != second.get_json()["id"]
     assert len(order_ids(query)) == 2
     assert count_rows(query, IdempotencyKey) == 0
+
+
+def test_an_empty_key_is_the_same_as_none(client, auth, make_product):
+    """The documented example is empty (what Postman imports): it must never replay."""
+    headers = {**auth.customer, "Idempotency-Key": ""}
+    first, second = make_product(stock=5), make_product(stock=5)
+    added = client.post("/api/cart", json={"product_id": first.id}, headers=headers)
+    assert added.status_code == 200
+    added = client.post("/api/cart", json={"product_id": second.id}, headers=headers)
+    assert added.status_code == 200
+    assert {line["product_id"] for line in added.get_json()["items"]} == {first.id, second.id}
+    assert "Idempotent-Replayed" not in added.headers
+    placed = client.post("/api/orders", headers=headers)
+    assert placed.status_code == 201
+    assert len(placed.get_json()["items"]) == 2

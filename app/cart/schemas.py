@@ -3,9 +3,10 @@ from marshmallow import validate
 
 from app.cart.services import MAX_LINE_QUANTITY
 from app.fields import Money, id_field
+from app.schemas import ResponseSchema
 
 
-class CartLineSchema(ma.Schema):
+class CartLineSchema(ResponseSchema):
     product_id = ma.fields.Integer(metadata={"example": 1})
     name = ma.fields.String(metadata={"example": "Coffee mug"})
     unit_price = Money()
@@ -13,7 +14,7 @@ class CartLineSchema(ma.Schema):
     line_total = Money(computed=True, metadata={"example": "59.97"})
 
 
-class CartSchema(ma.Schema):
+class CartSchema(ResponseSchema):
     items = ma.fields.List(ma.fields.Nested(CartLineSchema))
     total = Money(computed=True, metadata={"example": "59.97"})
     item_count = ma.fields.Integer(metadata={"description": "Sum of quantities", "example": 3})

@@ -2,7 +2,13 @@ from flask import url_for
 
 from app.auth.decorators import admin_required
 from app.categories import services
-from app.categories.schemas import CategoryDeleteArgsSchema, CategoryPageSchema, CategorySchema
+from app.categories.schemas import (
+    CategoryDeleteArgsSchema,
+    CategoryInputSchema,
+    CategoryPageSchema,
+    CategorySchema,
+    CategoryUpdateSchema,
+)
 from app.limits import limit_writes
 from app.openapi import Blueprint, cacheable
 from app.pagination import PaginationArgsSchema
@@ -11,6 +17,10 @@ blp = Blueprint(
     "categories", __name__, url_prefix="/api/categories", description="The category tree"
 )
 limit_writes(blp)
+
+# A sub-category of the seed catalog ("Beans", under "Coffee"): the request examples (a new
+# parent, a forced delete) all work on it.
+CATEGORY_ID = {"in": "path", "name": "category_id", "example": 2}
 
 
 @blp.get("")
@@ -22,7 +32,7 @@ def list_categories(args):
     return services.list_categories(**args)
 
 
-@blp.get("/<int:category_id>")
+@blp.get("/<int:category_id>", parameters=[CATEGORY_ID])
 @cacheable
 @blp.response(200, CategorySchema)
 @blp.alt_response(404, description="No such category")
@@ -33,7 +43,7 @@ def get_category(category_id):
 
 @blp.post("")
 @admin_required
-@blp.arguments(CategorySchema)
+@blp.arguments(CategoryInputSchema)
 @blp.response(201, CategorySchema)
 @blp.alt_response(409, description="Another category has that slug")
 def create_category(data):
@@ -42,9 +52,9 @@ def create_category(data):
     return category, {"Location": url_for("categories.get_category", category_id=category.id)}
 
 
-@blp.route("/<int:category_id>", methods=["PUT", "PATCH"])
+@blp.route("/<int:category_id>", methods=["PUT", "PATCH"], parameters=[CATEGORY_ID])
 @admin_required
-@blp.arguments(CategorySchema(partial=True))
+@blp.arguments(CategoryUpdateSchema(partial=True))
 @blp.response(200, CategorySchema)
 @blp.alt_response(404, description="No such category")
 @blp.alt_response(409, description="Another category has that slug")
@@ -57,7 +67,7 @@ def update_category(changes, category_id):
     return services.update_category(category_id, changes)
 
 
-@blp.delete("/<int:category_id>")
+@blp.delete("/<int:category_id>", parameters=[CATEGORY_ID])
 @admin_required
 @blp.arguments(CategoryDeleteArgsSchema, location="query")
 @blp.response(204)

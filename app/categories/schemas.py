@@ -1,8 +1,9 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import Timestamp, id_field, no_control_characters, visible_text
+from app.fields import QueryBoolean, Timestamp, id_field, no_control_characters, visible_text
 from app.pagination import page_of
+from app.schemas import ResponseSchema, with_examples
 from app.slugs import SLUG_PATTERN
 
 SLUG_RULES = [
@@ -11,7 +12,7 @@ SLUG_RULES = [
 ]
 
 
-class CategoryRefSchema(ma.Schema):
+class CategoryRefSchema(ResponseSchema):
     """A category as a product shows it."""
 
     id = ma.fields.Integer(metadata={"example": 3})
@@ -19,16 +20,15 @@ class CategoryRefSchema(ma.Schema):
     slug = ma.fields.String(metadata={"example": "coffee"})
 
 
-class CategorySchema(ma.Schema):
-    id = ma.fields.Integer(dump_only=True, metadata={"example": 3})
+class CategoryInputSchema(ma.Schema):
     name = ma.fields.String(
         required=True,
         validate=[validate.Length(min=1, max=100), visible_text],
-        metadata={"example": "Coffee"},
+        metadata={"example": "Cold brew"},
     )
     slug = ma.fields.String(
         validate=SLUG_RULES,
-        metadata={"description": "Made from the name when omitted", "example": "coffee"},
+        metadata={"description": "Made from the name when omitted", "example": "cold-brew"},
     )
     parent_id = id_field(
         allow_none=True,
@@ -38,17 +38,31 @@ class CategorySchema(ma.Schema):
     description = ma.fields.String(
         load_default="",
         validate=[validate.Length(max=10_000), no_control_characters],
-        metadata={"example": "Beans, ground and whole."},
+        metadata={"example": "Coffee for brewing cold."},
     )
-    created_at = Timestamp(dump_only=True)
-    updated_at = Timestamp(dump_only=True)
 
 
+class CategorySchema(ResponseSchema):
+    id = ma.fields.Integer(metadata={"example": 3})
+    name = ma.fields.String(metadata={"example": "Coffee"})
+    slug = ma.fields.String(metadata={"example": "coffee"})
+    parent_id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "The parent category; null at the top", "example": 1},
+    )
+    description = ma.fields.String(metadata={"example": "Beans, ground and whole."})
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+CategoryUpdateSchema = with_examples(
+    CategoryInputSchema, "CategoryUpdateSchema", name="Whole beans", slug="whole-beans"
+)
 CategoryPageSchema = page_of(CategorySchema)
 
 
 class CategoryDeleteArgsSchema(ma.Schema):
-    force = ma.fields.Boolean(
+    force = QueryBoolean(
         load_default=False,
         metadata={
             "description": (

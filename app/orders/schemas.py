@@ -1,12 +1,13 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import MAX_ID, Money, Timestamp
+from app.fields import MAX_ID, Money, QueryInteger, Timestamp
 from app.orders.services import STATUSES
 from app.pagination import PaginationArgsSchema, page_of
+from app.schemas import ResponseSchema
 
 
-class OrderItemSchema(ma.Schema):
+class OrderItemSchema(ResponseSchema):
     product_id = ma.fields.Integer(allow_none=True, metadata={"example": 1})
     product_name = ma.fields.String(metadata={"example": "Coffee mug"})
     quantity = ma.fields.Integer(metadata={"example": 3})
@@ -14,14 +15,17 @@ class OrderItemSchema(ma.Schema):
     line_total = Money(metadata={"example": "59.97"})
 
 
-class StatusChangeSchema(ma.Schema):
-    status = ma.fields.String(metadata={"example": "pending"})
+ORDER_STATUS_DOC = {"enum": list(STATUSES), "example": "pending"}
+
+
+class StatusChangeSchema(ResponseSchema):
+    status = ma.fields.String(metadata=ORDER_STATUS_DOC)
     at = Timestamp()
 
 
-class OrderSummarySchema(ma.Schema):
+class OrderSummarySchema(ResponseSchema):
     id = ma.fields.Integer(metadata={"example": 1})
-    status = ma.fields.String(metadata={"example": "pending"})
+    status = ma.fields.String(metadata=ORDER_STATUS_DOC)
     total = Money(metadata={"example": "59.97"})
     created_at = Timestamp()
     item_count = ma.fields.Integer(metadata={"example": 3})
@@ -31,9 +35,9 @@ class AdminOrderSummarySchema(OrderSummarySchema):
     user_id = ma.fields.Integer(metadata={"example": 7})
 
 
-class OrderSchema(ma.Schema):
+class OrderSchema(ResponseSchema):
     id = ma.fields.Integer(metadata={"example": 1})
-    status = ma.fields.String(metadata={"example": "pending"})
+    status = ma.fields.String(metadata=ORDER_STATUS_DOC)
     total = Money(metadata={"example": "59.97"})
     created_at = Timestamp()
     items = ma.fields.List(ma.fields.Nested(OrderItemSchema))
@@ -47,8 +51,8 @@ class OrderStatusUpdateSchema(ma.Schema):
 
 
 class AdminOrderQueryArgsSchema(PaginationArgsSchema):
-    status = ma.fields.String(validate=validate.OneOf(STATUSES))
-    user_id = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    status = ma.fields.String(validate=validate.OneOf(STATUSES), metadata={"example": "pending"})
+    user_id = QueryInteger(validate=validate.Range(min=1, max=MAX_ID), metadata={"example": 1})
 
 
 OrderSummaryPageSchema = page_of(OrderSummarySchema)

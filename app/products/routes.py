@@ -12,6 +12,7 @@ from app.products.schemas import (
     ProductPageSchema,
     ProductQueryArgsSchema,
     ProductSchema,
+    ProductUpdateSchema,
     StockAdjustmentSchema,
     StockMovementPageSchema,
 )
@@ -59,7 +60,10 @@ def get_product(args, product_id):
     return services.get_product(product_id, **admins_only_options(args))
 
 
-@blp.get("/by-slug/<string:slug>")
+SLUG_PARAMETER = {"in": "path", "name": "slug", "example": "coffee-mug"}
+
+
+@blp.get("/by-slug/<string:slug>", parameters=[SLUG_PARAMETER])
 @blp.arguments(IncludeInactiveArgsSchema, location="query")
 @cacheable
 @blp.response(200, ProductSchema)
@@ -84,7 +88,7 @@ def create_product(data):
 
 @blp.route("/<int:product_id>", methods=["PUT", "PATCH"])
 @admin_required
-@blp.arguments(ProductInputSchema(partial=True))
+@blp.arguments(ProductUpdateSchema(partial=True))
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
 @blp.alt_response(409, description="Another product has that SKU or slug")

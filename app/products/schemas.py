@@ -2,9 +2,21 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.categories.schemas import SLUG_RULES, CategoryRefSchema
-from app.fields import CENT, Money, Timestamp, id_field, no_control_characters, visible_text
+from app.fields import (
+    CENT,
+    Money,
+    QueryBoolean,
+    QueryInteger,
+    StrictBoolean,
+    Timestamp,
+    WholeNested,
+    id_field,
+    no_control_characters,
+    visible_text,
+)
 from app.pagination import PaginationArgsSchema, page_of
 from app.products.services import MAX_STOCK, SORTS
+from app.schemas import ResponseSchema, with_examples
 from app.search import search_terms
 
 MAX_IMAGES = 20
@@ -18,7 +30,7 @@ IMAGE_URL_PATTERN = (
 )
 
 
-class ImageSchema(ma.Schema):
+class ImageInputSchema(ma.Schema):
     url = ma.fields.String(
         required=True,
         validate=[
@@ -34,19 +46,20 @@ class ImageSchema(ma.Schema):
     )
 
 
-class ProductSchema(ma.Schema):
-    id = ma.fields.Integer(dump_only=True, metadata={"example": 1})
+class ProductInputSchema(ma.Schema):
+    """What a request sends: the price may also be a JSON number."""
+
     name = ma.fields.String(
         required=True,
         validate=[validate.Length(min=1, max=200), visible_text],
-        metadata={"example": "Coffee mug"},
+        metadata={"example": "Travel mug"},
     )
     description = ma.fields.String(
         load_default="",
         validate=[validate.Length(max=10_000), no_control_characters],
-        metadata={"example": "Stoneware, 350 ml."},
+        metadata={"example": "Stainless steel, 450 ml."},
     )
-    price = Money(required=True)
+    price = Money(required=True, request=True)
     stock = ma.fields.Integer(
         strict=True,
         load_default=0,
@@ -62,32 +75,56 @@ class ProductSchema(ma.Schema):
                 error="Must be letters, digits, dots, dashes or underscores.",
             ),
         ],
-        metadata={"description": "Unique, case-insensitively", "example": "MUG-350-WHT"},
+        metadata={"description": "Unique, case-insensitively", "example": "MUG-450-STL"},
     )
     slug = ma.fields.String(
         validate=SLUG_RULES,
         metadata={
             "description": "Unique; made from the name when omitted, kept when the name changes",
-            "example": "coffee-mug",
+            "example": "travel-mug",
         },
     )
     category_id = id_field(allow_none=True, metadata={"example": 3})
+    images = ma.fields.List(
+        WholeNested(ImageInputSchema),
+        validate=validate.Length(max=MAX_IMAGES),
+        metadata={"description": "In display order"},
+    )
+    is_active = StrictBoolean(
+        metadata={"description": "Inactive products are hidden from customers", "example": True}
+    )
+
+
+class ImageSchema(ResponseSchema):
+    url = ma.fields.String(metadata={"example": "https://cdn.example.com/products/mug-1.jpg"})
+    alt = ma.fields.String(metadata={"example": "A white stoneware mug"})
+
+
+class ProductSchema(ResponseSchema):
+    id = ma.fields.Integer(metadata={"example": 1})
+    name = ma.fields.String(metadata={"example": "Coffee mug"})
+    description = ma.fields.String(metadata={"example": "Stoneware, 350 ml."})
+    price = Money()
+    stock = ma.fields.Integer(metadata={"example": 25})
+    sku = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Unique, case-insensitively", "example": "MUG-350-WHT"},
+    )
+    slug = ma.fields.String(metadata={"example": "coffee-mug"})
+    category_id = ma.fields.Integer(allow_none=True, metadata={"example": 3})
     category = ma.fields.Nested(
         CategoryRefSchema,
-        dump_only=True,
         allow_none=True,
         metadata={"example": {"id": 3, "name": "Coffee", "slug": "coffee"}},
     )
     images = ma.fields.List(
-        ma.fields.Nested(ImageSchema),
-        validate=validate.Length(max=MAX_IMAGES),
-        metadata={"description": "In display order"},
+        ma.fields.Nested(ImageSchema), metadata={"description": "In display order"}
     )
     is_active = ma.fields.Boolean(
         metadata={"description": "Inactive products are hidden from customers", "example": True}
     )
-    created_at = Timestamp(dump_only=True)
-    updated_at = Timestamp(dump_only=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
     def dump(self, obj, *, many=None):
         """The fields above, written out: products are the catalog's hot path and this is
@@ -115,47 +152,55 @@ def product_body(product) -> dict:
             if category is None
             else {"id": category.id, "name": category.name, "slug": category.slug}
         ),
-        "images": [{"url": image["url"], "alt": image["alt"]} for image in product.images],
+        # .get: rows saved before WholeNested may lack a key (a PATCH skipped the defaults).
+        "images": [
+            {"url": image.get("url", ""), "alt": image.get("alt", "")} for image in product.images
+        ],
         "is_active": product.is_active,
         "created_at": product.created_at.isoformat(),
         "updated_at": product.updated_at.isoformat(),
     }
 
 
-class ProductInputSchema(ProductSchema):
-    """What a request sends: as ProductSchema, but the price may also be a JSON number."""
-
-    price = Money(required=True, request=True)
-
-
+ProductUpdateSchema = with_examples(
+    ProductInputSchema,
+    "ProductUpdateSchema",
+    name="Coffee mug XL",
+    slug="coffee-mug-xl",
+    sku="MUG-500-XL",
+)
 ProductPageSchema = page_of(ProductSchema)
 
 
 class IncludeInactiveArgsSchema(ma.Schema):
-    include_inactive = ma.fields.Boolean(
+    include_inactive = QueryBoolean(
         load_default=False,
-        metadata={"description": "Admins only: also show inactive products"},
+        metadata={"description": "Admins only: also show inactive products", "example": False},
     )
 
 
 class ProductQueryArgsSchema(PaginationArgsSchema, IncludeInactiveArgsSchema):
     q = ma.fields.String(
-        validate=validate.Length(min=1, max=200),
+        # Documented too: a word character (what search_terms looks for), and no NUL.
+        validate=[
+            validate.Length(min=1, max=200),
+            validate.Regexp(r"^[^\x00]*\w[^\x00]*$", error="Must contain a letter or a digit."),
+        ],
         metadata={
             "description": "Words that must each start a word of the name, SKU or description",
-            "example": "coffee mug",
+            "example": "mug",
         },
     )
     category = ma.fields.String(
         validate=SLUG_RULES,
         metadata={
             "description": "A category slug; includes its sub-categories",
-            "example": "coffee",
+            "example": "mugs",
         },
     )
     min_price = Money(request=True, metadata={"example": "5.00"})
     max_price = Money(request=True, metadata={"example": "50.00"})
-    in_stock = ma.fields.Boolean(
+    in_stock = QueryBoolean(
         metadata={"description": "true: stock above 0; false: sold out", "example": True}
     )
     sort = ma.fields.String(
@@ -196,7 +241,7 @@ class StockAdjustmentSchema(ma.Schema):
     )
 
 
-class StockMovementSchema(ma.Schema):
+class StockMovementSchema(ResponseSchema):
     id = ma.fields.Integer(metadata={"example": 12})
     product_id = ma.fields.Integer(metadata={"example": 1})
     delta = ma.fields.Integer(metadata={"example": -2})
@@ -207,7 +252,7 @@ class StockMovementSchema(ma.Schema):
 
 
 class LowStockArgsSchema(PaginationArgsSchema):
-    threshold = ma.fields.Integer(
+    threshold = QueryInteger(
         load_default=5, validate=validate.Range(min=0, max=MAX_STOCK), metadata={"example": 5}
     )
 
