@@ -14,6 +14,9 @@ EXPOSED_HEADERS = [
 ]
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"]
 HSTS = "max-age=31536000; includeSubDomains"
+# Retry-After means "come back later": only a refusal says that. Flask-Limiter adds it to every
+# limited response; the X-RateLimit-* budget headers stay on all of them, deliberately.
+RETRY_AFTER_STATUSES = {429, 503}
 
 
 def register_security(app: Flask) -> None:
@@ -29,7 +32,16 @@ def register_security(app: Flask) -> None:
             allow_headers=ALLOWED_HEADERS,
             max_age=600,
         )
+        app.after_request(_vary_on_origin)
+    # Registered before the extensions: runs after their hooks (Flask-Limiter's headers).
     app.after_request(_security_headers)
+
+
+def _vary_on_origin(response):
+    """CORS headers depend on Origin (flask-cors adds Vary only for an allowed origin): a
+    shared cache must not hand one origin's copy to another."""
+    response.vary.add("Origin")
+    return response
 
 
 def _security_headers(response):
@@ -41,4 +53,11 @@ def _security_headers(response):
         headers["Cache-Control"] = "no-store"  # a user's data must not sit in shared caches
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", HSTS)
+    if response.status_code not in RETRY_AFTER_STATUSES:
+        headers.pop("Retry-After", None)
+    if response.status_code == 204:
+        # No content: no body, no Content-Type, no Content-Length (RFC 9110 6.4.1, 8.6).
+        response.data = b""
+        headers.pop("Content-Type", None)
+        headers.pop("Content-Length", None)
     return response

@@ -542,3 +542,106 @@ def test_promoted_customer_is_allowed_on_next_request(client, auth, query):
     assert_problem(create_product(client, customer.headers), 403)
     set_admin(query, customer.id, True)
     assert create_product(client, customer.headers).status_code == 201
+
+
+# --- look-alike names (issue 12) -------------------------------------------------------------
+
+FULLWIDTH_ALICE = "\uff41lice"  # fullwidth a: NFKC makes it "alice"
+CYRILLIC_ALICE = "\u0430lice"  # Cyrillic a: looks like "alice", is not
+
+
+@pytest.mark.parametrize(
+    "email",
+    [f"{FULLWIDTH_ALICE}@example.com", "ALICE@\uff25xample.com", "Alice@Example.COM"],
+    ids=["fullwidth-local", "fullwidth-domain", "case"],
+)
+def test_register_an_email_equal_after_nfkc_and_case_folding_is_409(client, query, email):
+    assert register(client).status_code == 201
+    assert_problem(register(client, username="alice2", email=email), 409)
+    assert user_count(query) == 1
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        f"{CYRILLIC_ALICE}@example.com",  # a look-alike local part
+        "bob@ex\u0430mple.com",  # a domain label mixing Latin and Cyrillic
+        "bob@\udbe2.com",  # a lone surrogate
+    ],
+    ids=["cyrillic-local", "mixed-script-domain", "surrogate"],
+)
+def test_register_refuses_look_alike_emails(client, query, email):
+    assert_problem(register(client, email=email), 422, "email")
+    assert user_count(query) == 0
+
+
+def test_register_stores_the_canonical_email(client):
+    response = register(client, email="Alice@B\u00fccher.Example")
+    assert response.status_code == 201, response.get_json()
+    # An internationalised domain is stored as its IDNA A-label: a look-alike would show.
+    assert response.get_json()["email"] == "alice@xn--bcher-kva.example"
+
+
+def test_register_folds_a_fullwidth_username_and_finds_it_taken(client, query):
+    assert register(client).status_code == 201
+    taken = register(client, username="\uff21LICE", email="other@example.com")
+    assert_problem(taken, 409)
+    assert user_count(query) == 1
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["\uff41\uff4c\uff49\uff43\uff45", f"{FULLWIDTH_ALICE}@EXAMPLE.com", "ALICE@\uff45xample.com"],
+    ids=["fullwidth-username", "fullwidth-email", "fullwidth-domain"],
+)
+def test_login_normalises_the_name_as_sign_up_does(client, identifier):
+    assert register(client).status_code == 201
+    assert login(client, identifier, PASSWORD).status_code == 200
+
+
+def test_login_with_a_look_alike_email_is_401(client):
+    assert register(client).status_code == 201
+    assert_problem(login(client, f"{CYRILLIC_ALICE}@example.com", PASSWORD), 401)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/auth/login", {"username": "\ud800x", "password": "x"}, "username"),
+        ("/api/auth/login", {"username": "alice", "password": "pass\udbe2word"}, "password"),
+        ("/api/auth/register", registration(password="pass\udbe2word"), "password"),
+    ],
+    ids=["login-username", "login-password", "register-password"],
+)
+def test_lone_surrogates_are_a_422_naming_the_field(client, path, body, field):
+    assert_problem(client.post(path, json=body), 422, field)
+
+
+# --- the project's own wording for token problems (issue 12) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["abc", "not.a.jwt", "eyJhbGciOiJIUzI1NiJ9.e30", "a.b.c", "eyJ.eyJ.sig!"],
+)
+def test_a_garbage_token_is_401_in_the_projects_words(client, token):
+    body = assert_problem(client.get("/api/auth/me", headers=bearer(token)), 401)
+    assert body["detail"] == "The token is invalid."
+
+
+def test_a_missing_token_is_401_in_the_projects_words(client):
+    body = assert_problem(client.get("/api/auth/me"), 401)
+    assert body["detail"].startswith("A bearer token is required")
+
+
+def test_a_refresh_token_where_an_access_token_is_needed_says_so(client, auth):
+    user = auth.user("bob")
+    body = assert_problem(client.get("/api/auth/me", headers=user.refresh_headers), 401)
+    assert body["detail"] == "An access token is required, not a refresh token."
+
+
+def test_logout_204_has_no_content_type(client, auth):
+    response = client.post("/api/auth/logout", headers=auth.user("bob").headers)
+    assert response.status_code == 204
+    assert "Content-Type" not in response.headers
+    assert "Content-Length" not in response.headers

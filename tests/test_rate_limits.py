@@ -177,3 +177,117 @@ def test_forwarded_for_counts_behind_one_trusted_proxy(limited_app):
     assert_limited(login(client, "other", ip=proxy, **{"X-Forwarded-For": "203.0.113.5"}))
     # Another client behind the same proxy has its own budget.
     assert login(client, "other", ip=proxy, **{"X-Forwarded-For": "203.0.113.6"}).status_code == 401
+
+
+# --- one budget per account (issue 12) ----------------------------------------------------------
+
+
+def test_one_login_budget_per_account_whatever_name_is_typed(limited_app, auth):
+    auth.user("bob")  # bob@example.com
+    client = limited_app().test_client()
+    typed = ["bob", "BOB@Example.com", "\uff42\uff4f\uff42"]  # the last one fullwidth
+    for n, name in enumerate(typed):
+        assert login(client, name, ip=f"10.0.7.{n}").status_code == 401
+    assert_limited(login(client, "bob@example.com", ip="10.0.7.99"))
+    assert login(client, "carol", ip="10.0.7.99").status_code == 401
+
+
+def test_unknown_names_share_a_budget_by_their_normalised_form(limited_app):
+    client = limited_app().test_client()
+    for n, name in enumerate(["ghost", "GHOST", "\uff47host"]):
+        assert login(client, name, ip=f"10.0.8.{n}").status_code == 401
+    assert_limited(login(client, " Ghost ", ip="10.0.8.99"))
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/auth/login", {"password": "wrong-password"}),
+        ("/api/auth/register", {"email": "x@example.com", "password": "k9!vR2pw-x"}),
+    ],
+    ids=["login", "register"],
+)
+def test_a_request_without_a_username_counts_once_against_the_address(limited_app, path, body):
+    client = limited_app(RATELIMIT_LOGIN="3 per minute", RATELIMIT_REGISTER="3 per minute")
+    client = client.test_client()
+    for _ in range(3):
+        response = client.post(path, json=body, environ_base={"REMOTE_ADDR": "10.0.9.1"})
+        assert_problem(response, 422, "username")
+    assert_limited(client.post(path, json=body, environ_base={"REMOTE_ADDR": "10.0.9.1"}))
+
+
+# --- malformed bodies and the limiter's storage (issue 12) --------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+MALFORMED_BODIES = {
+    "deep-nesting": DEEP.encode(),
+    "deep-username": ('{"username": ' + DEEP + ', "password": "x"}').encode(),
+    "lone-surrogate": b'{"username": "\\ud800x", "password": "wrong-password"}',
+    "surrogate-email": b'{"username": "a@\\udbe2.com", "password": "wrong-password"}',
+    "not-an-object": b'["bob", "wrong-password"]',
+    "username-not-a-string": b'{"username": {"$ne": null}, "password": "x"}',
+    "huge-username": b'{"username": "' + b"x" * 900_000 + b'", "password": "x"}',
+    "broken-json": b'{"username": "bob", ',
+    "not-utf-8": '{"username": "b\xf6b", "password": "x"}'.encode("latin-1"),
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
+def test_a_malformed_body_is_a_4xx_and_keeps_the_limiter_on_its_storage(limited_app, body):
+    from app.extensions import limiter
+
+    app = limited_app(
+        RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}"
+    )
+    client = app.test_client()
+    for path in ("/api/auth/login", "/api/auth/register"):
+        response = client.post(path, data=body, content_type="application/json")
+        assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:300]
+        assert response.headers["Content-Type"] == "application/problem+json"
+        # Flask-Limiter takes an exception in a key function for a storage outage: it would
+        # then count in this worker's memory, off the budget every worker shares.
+        assert limiter.limiter.storage is limiter.storage
+
+
+def test_key_functions_never_raise(app, monkeypatch):
+    from app import limits
+
+    def broken(_name):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(limits, "find_user_id", broken)
+    with app.test_request_context(
+        "/api/auth/login", method="POST", json={"username": "bob"}, headers={"Authorization": "x"}
+    ):
+        assert limits.account_in_body().startswith("acct:unresolved:")
+        assert limits.user_or_ip().startswith("ip:")
+
+
+def test_every_limit_uses_a_key_function_that_never_raises(app):
+    from app.extensions import limiter
+
+    # Limit groups as registered by the decorators (Flask-Limiter keeps no public list).
+    manager = limiter.limit_manager
+    groups = [*manager._decorated_limits.values(), *manager._blueprint_limits.values()]
+    limits = [limit for group in groups for limit in group]
+    assert limits
+    for limit in limits:
+        if limit.key_function is not None:  # else the Limiter's default, the remote address
+            assert getattr(limit.key_function, "never_raises", False), limit
+
+
+# --- headers ------------------------------------------------------------------------------------
+
+
+def test_retry_after_only_on_refusals(limited_app, auth, make_product):
+    product = make_product(stock=100)
+    client = limited_app().test_client()
+    add = {"product_id": product.id, "quantity": 1}
+    accepted = client.post("/api/cart", json=add, headers=auth.customer)
+    assert accepted.status_code == 200
+    # The budget headers stay on every limited response; "retry after" only on a refusal.
+    assert accepted.headers["X-RateLimit-Remaining"] == "3"
+    assert "Retry-After" not in accepted.headers
+    assert "Retry-After" not in client.delete("/api/cart", headers=auth.customer).headers
+    assert "Retry-After" not in login(client, "nobody").headers  # a 401

@@ -78,6 +78,34 @@ def test_other_origins_stay_refused(make_app):
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+@pytest.mark.parametrize("origin", [ORIGIN, "https://evil.example", None])
+def test_cacheable_responses_vary_on_origin_when_cors_is_on(make_app, make_product, origin):
+    """A shared cache must not hand a copy made for one origin (or none) to another."""
+    product = make_product()
+    client = make_app(CORS_ORIGINS=[ORIGIN]).test_client()
+    headers = {"Origin": origin} if origin else {}
+    for path in ("/api/products", f"/api/products/{product.id}", "/api/categories"):
+        response = client.get(path, headers=headers)
+        assert response.cache_control.public, path
+        assert "Origin" in response.vary, path
+        again = client.get(path, headers={**headers, "If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304
+        assert "Origin" in again.vary
+
+
+def test_no_vary_on_origin_without_cors(client):
+    assert "Origin" not in client.get("/api/products").vary
+
+
+def test_a_204_has_no_content_type_nor_body(client, auth, make_product):
+    product = make_product()
+    response = client.delete(f"/api/products/{product.id}", headers=auth.admin)
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    assert "Content-Type" not in response.headers
+    assert "Content-Length" not in response.headers
+
+
 def test_cors_origins_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("CORS_ORIGINS", f"{ORIGIN}, https://admin.example.com ,")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})

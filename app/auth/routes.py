@@ -10,7 +10,7 @@ from app.auth.schemas import (
     UserSchema,
 )
 from app.extensions import limiter
-from app.limits import client_ip, configured, limit_writes, username_in_body
+from app.limits import account_in_body, client_ip, configured, limit_writes
 from app.openapi import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
@@ -19,7 +19,7 @@ limit_writes(blp)
 
 @blp.post("/register")
 @limiter.limit(configured("REGISTER"), key_func=client_ip)
-@limiter.limit(configured("REGISTER"), key_func=username_in_body)
+@limiter.limit(configured("REGISTER"), key_func=account_in_body)
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(409, description="Username or email already registered")
@@ -30,7 +30,7 @@ def register(data):
 
 @blp.post("/login")
 @limiter.limit(configured("LOGIN"), key_func=client_ip)
-@limiter.limit(configured("LOGIN"), key_func=username_in_body)
+@limiter.limit(configured("LOGIN"), key_func=account_in_body)
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
 @blp.alt_response(401, description="Invalid username or password")

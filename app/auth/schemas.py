@@ -1,14 +1,43 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from app.auth.identity import InvalidIdentity, normalize_email, normalize_username
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from app.fields import Timestamp, no_control_characters
+from app.fields import Timestamp, no_control_characters, no_nul
+from app.schemas import ResponseSchema
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 PASSWORD_RULES = (
     f"{MIN_LENGTH} to {MAX_LENGTH} characters, not your username or email, and not one of "
     "the 10,000 most common passwords."
 )
+
+
+def encodable(value: str) -> None:
+    """JSON's "\\ud800" is a lone surrogate: no UTF-8 encoder (hashing, the database driver)
+    takes it, so it is refused here rather than failing later."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ma.ValidationError("Must be valid Unicode text (no lone surrogates).") from None
+
+
+class Username(ma.fields.String):
+    """NFKC first (fullwidth letters become ASCII ones), then the pattern: usernames are
+    ASCII."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return normalize_username(super()._deserialize(value, attr, data, **kwargs))
+
+
+class AccountEmail(ma.fields.Email):
+    """An address in its canonical form (app.auth.identity); look-alikes are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return normalize_email(super()._deserialize(value, attr, data, **kwargs))
+        except InvalidIdentity as error:
+            raise ma.ValidationError(str(error)) from None
 
 
 class NewPassword(ma.fields.String):
@@ -24,7 +53,11 @@ class NewPassword(ma.fields.String):
         super().__init__(
             required=True,
             load_only=True,
-            validate=[validate.Length(min=MIN_LENGTH, max=MAX_LENGTH), no_control_characters],
+            validate=[
+                validate.Length(min=MIN_LENGTH, max=MAX_LENGTH),
+                no_control_characters,
+                encodable,
+            ],
             metadata=metadata,
             **kwargs,
         )
@@ -33,7 +66,7 @@ class NewPassword(ma.fields.String):
 class RegisterSchema(ma.Schema):
     """Sign-up input. Unknown fields such as `is_admin` are rejected (422)."""
 
-    username = ma.fields.String(
+    username = Username(
         required=True,
         validate=[
             validate.Length(min=3, max=80),
@@ -43,13 +76,13 @@ class RegisterSchema(ma.Schema):
         ],
         metadata={"example": "alice"},
     )
-    email = ma.fields.Email(
+    email = AccountEmail(
         required=True, validate=validate.Length(max=254), metadata={"example": "alice@example.com"}
     )
     password = NewPassword()
 
 
-class UserSchema(ma.Schema):
+class UserSchema(ResponseSchema):
     id = ma.fields.Integer(dump_only=True, metadata={"example": 1})
     username = ma.fields.String(dump_only=True, metadata={"example": "alice"})
     email = ma.fields.String(dump_only=True, metadata={"example": "alice@example.com"})
@@ -60,13 +93,13 @@ class UserSchema(ma.Schema):
 class LoginSchema(ma.Schema):
     username = ma.fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=254), no_control_characters],
+        validate=[validate.Length(min=1, max=254), no_control_characters, encodable],
         metadata={"description": "Username or email.", "example": "alice"},
     )
     password = ma.fields.String(
         required=True,
         load_only=True,
-        validate=validate.Length(min=1, max=128),
+        validate=[validate.Length(min=1, max=128), no_nul, encodable],
         metadata={"example": "correct-horse-battery"},
     )
 
@@ -78,13 +111,13 @@ class PasswordChangeSchema(ma.Schema):
     current_password = ma.fields.String(
         required=True,
         load_only=True,
-        validate=validate.Length(min=1, max=MAX_LENGTH),
+        validate=[validate.Length(min=1, max=MAX_LENGTH), no_nul, encodable],
         metadata={"example": "correct-horse-battery"},
     )
     new_password = NewPassword(metadata={"example": "staple-battery-horse-correct"})
 
 
-class TokenPairSchema(ma.Schema):
+class TokenPairSchema(ResponseSchema):
     access_token = ma.fields.String(metadata={"example": JWT_EXAMPLE})
     refresh_token = ma.fields.String(metadata={"example": JWT_EXAMPLE})
     token_type = ma.fields.String(metadata={"example": "Bearer"})

@@ -13,26 +13,53 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_jt
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.auth.identity import (
+    InvalidIdentity,
+    fold,
+    login_key,
+    normalize_email,
+    normalize_username,
+)
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.extensions import db, transaction, utcnow
 from app.models import TokenFamily, User
 
+MAX_IDENTIFIER_LENGTH = 254  # LoginSchema's limit
 BAD_CREDENTIALS = "Invalid username or password."
 REFRESH_REFUSED = (
     "This refresh token is no longer valid (already used, or its login ended): sign in again."
 )
 
 
-def _find_user(identifier: str) -> User | None:
-    """By username (case-insensitive) or by email."""
-    ident = identifier.strip().lower()
-    stmt = select(User).where(or_(func.lower(User.username) == ident, User.email == ident))
-    return db.session.scalars(stmt).first()
+def _identified_by(identifier: str):
+    """By username or by email, compared as sign-up stored them (app.auth.identity)."""
+    key = login_key(identifier)
+    return or_(func.lower(User.username) == key, User.email == key)
+
+
+def find_user(identifier: str) -> User | None:
+    return db.session.scalars(select(User).where(_identified_by(identifier))).first()
+
+
+def find_user_id(identifier: str) -> int | None:
+    """The account a name designates, for the login rate limit; None for a name no account
+    can have (too long, or not encodable for the database driver)."""
+    if len(identifier) > MAX_IDENTIFIER_LENGTH or not _encodable(identifier):
+        return None
+    return db.session.scalar(select(User.id).where(_identified_by(identifier)).limit(1))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _raise_if_taken(username: str, email: str) -> None:
-    if db.session.scalar(select(exists().where(func.lower(User.username) == username.lower()))):
+    if db.session.scalar(select(exists().where(func.lower(User.username) == fold(username)))):
         raise Conflict("Username is already taken.")
     if db.session.scalar(select(exists().where(User.email == email))):
         raise Conflict("Email is already registered.")
@@ -45,7 +72,12 @@ def _check_policy(password: str, username: str, email: str, field: str = "passwo
 
 
 def register_user(username: str, email: str, password: str, *, is_admin: bool = False) -> User:
-    email = email.lower()
+    # The schema already normalised them; callers such as the admin command may not have.
+    username = normalize_username(username)
+    try:
+        email = normalize_email(email)
+    except InvalidIdentity as error:
+        raise ValidationFailed({"email": [str(error)]}) from None
     _check_policy(password, username, email)
     _raise_if_taken(username, email)
     user = User(
@@ -62,7 +94,7 @@ def register_user(username: str, email: str, password: str, *, is_admin: bool = 
 
 def ensure_admin(username: str, email: str, password: str | None) -> tuple[User, bool]:
     """Create an admin, or promote the existing user with that username. Returns (user, created)."""
-    user = _find_user(username)
+    user = find_user(username)
     if user is None:
         if password is None:
             raise ValueError("A password is required to create a new admin.")
@@ -78,7 +110,7 @@ def ensure_admin(username: str, email: str, password: str | None) -> tuple[User,
 
 def authenticate(identifier: str, password: str) -> User:
     """The user, or 401 with one message whether the name or the password was wrong."""
-    user = _find_user(identifier)
+    user = find_user(identifier)
     if not verify_password(user.password_hash if user else None, password):
         raise Unauthorized(BAD_CREDENTIALS)
     if needs_rehash(user.password_hash):

@@ -8,6 +8,14 @@ from app.errors import problem
 from app.models import User
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
+INVALID_TOKEN = "The token is invalid."
+MISSING_TOKEN = "A bearer token is required: send Authorization: Bearer <token>."
+# The library's reasons worth passing on, in the project's words; any other (bad padding,
+# bad signature, missing claim...) is just an invalid token.
+WRONG_TYPE = {
+    "Only non-refresh tokens are allowed": "An access token is required, not a refresh token.",
+    "Only refresh tokens are allowed": "A refresh token is required, not an access token.",
+}
 
 
 def _unauthorized(detail: str):
@@ -32,8 +40,8 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
         user = g.pop("token_user", None)
         return user if user is not None and str(user.id) == payload["sub"] else None
 
-    jwt.unauthorized_loader(_unauthorized)
-    jwt.invalid_token_loader(lambda reason: _unauthorized(f"Invalid token: {reason}."))
+    jwt.unauthorized_loader(lambda _reason: _unauthorized(MISSING_TOKEN))
+    jwt.invalid_token_loader(lambda reason: _unauthorized(WRONG_TYPE.get(reason, INVALID_TOKEN)))
     jwt.expired_token_loader(lambda _h, _p: _unauthorized("The token has expired."))
     jwt.revoked_token_loader(
         lambda _h, payload: _unauthorized(
