@@ -36,7 +36,7 @@ ERROR_DETAILS = {
     409: "Not enough stock for 'Coffee mug': 1 available, 3 requested.",
     413: "The request body is larger than the limit of 1 MiB.",
     415: "The request body must be JSON (Content-Type: application/json).",
-    422: "Invalid input: price: Must have at most 2 decimal places.",
+    422: "price: Must have at most 2 decimal places.",
     429: "Too many requests: retry after the time given in Retry-After.",
     500: "An unexpected error occurred.",
     503: "The database is busy; retry the request shortly.",
