@@ -110,12 +110,14 @@ format: install ## ruff --fix and ruff format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test-sqlite: install $(NODE_INSTALLED) ## the suite on SQLite
+test-sqlite: install $(NODE_INSTALLED) ## the suite on SQLite, with coverage (at least 90 %)
 	TEST_DATABASE=sqlite $(BIN)/pytest --cov --cov-report=term
 
+# Coverage (and its 90 % gate) is measured on the SQLite run only: Python 3.11's tracer about
+# doubles the suite's time, and both runs traced took make test past its 25-minute budget.
+# The PostgreSQL run runs every test, untraced.
 test-postgres: install $(NODE_INSTALLED) ensure-postgres ## the suite on PostgreSQL (TEST_POSTGRES_URL)
-	TEST_DATABASE=postgresql TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) \
-		$(BIN)/pytest --cov --cov-report=term
+	TEST_DATABASE=postgresql TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
 
 # Schemathesis with a bigger budget than `make test` gives it (FUZZ_EXAMPLES per operation and
 # role, fixed seed). TEST_DATABASE=postgresql fuzzes the PostgreSQL engine instead.
