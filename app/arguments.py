@@ -9,6 +9,8 @@ import marshmallow as ma
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort
 
+from app.fields import bad_text
+
 
 class ArgumentsParser(FlaskParser):
     """webargs, stricter: an unknown query parameter is a 422 (a typo such as `per_pgae` must
@@ -56,19 +58,6 @@ class ArgumentsParser(FlaskParser):
         if repeated:
             abort(422, messages={"query": repeated})
         return proxy
-
-
-def bad_text(text: str) -> str | None:
-    """Why a string cannot be stored, or None: a lone UTF-16 surrogate (JSON "\\udbe2")
-    fails every UTF-8 encoder (the driver's UnicodeEncodeError, a 500), and PostgreSQL
-    text cannot hold NUL."""
-    if "\x00" in text:
-        return "Must not contain NUL characters (\\u0000)."
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Must be valid Unicode text: it contains an unpaired surrogate."
-    return None
 
 
 def printable_name(text: str) -> str:

@@ -7,8 +7,9 @@ import io
 
 from flask import Flask, request
 
-from app.arguments import bad_text, printable_name
+from app.arguments import printable_name
 from app.errors import ValidationFailed, problem
+from app.fields import bad_text
 
 # The methods that change state: they may carry a body, are rate limited as writes and may
 # find the database busy.

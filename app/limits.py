@@ -97,9 +97,10 @@ def _account_key() -> str:
         # No account named (the view refuses the body): its own key, so the request is
         # counted once in the address's budget, not twice.
         return f"acct:none:{_address()}"
-    key = login_key(name)
     user_id = find_user_id(name)
-    return f"acct:user:{user_id}" if user_id is not None else f"acct:name:{_part(key)}"
+    if user_id is not None:
+        return f"acct:user:{user_id}"
+    return f"acct:name:{_part(login_key(name))}"
 
 
 @never_raises(fallback=lambda: f"acct:unresolved:{_address()}")

@@ -10,7 +10,7 @@ any look-alike, and a label that mixes scripts (Latin with Cyrillic, say) is ref
 
 import unicodedata
 
-MAX_EMAIL_LENGTH = 254
+MAX_EMAIL_LENGTH = 254  # RFC 5321; also the longest name a login may type
 
 
 class InvalidIdentity(ValueError):

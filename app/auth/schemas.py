@@ -1,7 +1,12 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.auth.identity import InvalidIdentity, normalize_email, normalize_username
+from app.auth.identity import (
+    MAX_EMAIL_LENGTH,
+    InvalidIdentity,
+    normalize_email,
+    normalize_username,
+)
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from app.fields import Timestamp, no_control_characters, no_nul
 from app.schemas import ResponseSchema
@@ -11,15 +16,6 @@ PASSWORD_RULES = (
     f"{MIN_LENGTH} to {MAX_LENGTH} characters, not your username or email, and not one of "
     "the 10,000 most common passwords."
 )
-
-
-def encodable(value: str) -> None:
-    """JSON's "\\ud800" is a lone surrogate: no UTF-8 encoder (hashing, the database driver)
-    takes it, so it is refused here rather than failing later."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ma.ValidationError("Must be valid Unicode text (no lone surrogates).") from None
 
 
 class Username(ma.fields.String):
@@ -53,11 +49,7 @@ class NewPassword(ma.fields.String):
         super().__init__(
             required=True,
             load_only=True,
-            validate=[
-                validate.Length(min=MIN_LENGTH, max=MAX_LENGTH),
-                no_control_characters,
-                encodable,
-            ],
+            validate=[validate.Length(min=MIN_LENGTH, max=MAX_LENGTH), no_control_characters],
             metadata=metadata,
             **kwargs,
         )
@@ -77,7 +69,9 @@ class RegisterSchema(ma.Schema):
         metadata={"example": "alice"},
     )
     email = AccountEmail(
-        required=True, validate=validate.Length(max=254), metadata={"example": "alice@example.com"}
+        required=True,
+        validate=validate.Length(max=MAX_EMAIL_LENGTH),
+        metadata={"example": "alice@example.com"},
     )
     password = NewPassword()
 
@@ -93,13 +87,13 @@ class UserSchema(ResponseSchema):
 class LoginSchema(ma.Schema):
     username = ma.fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=254), no_control_characters, encodable],
+        validate=[validate.Length(min=1, max=MAX_EMAIL_LENGTH), no_control_characters],
         metadata={"description": "Username or email.", "example": "alice"},
     )
     password = ma.fields.String(
         required=True,
         load_only=True,
-        validate=[validate.Length(min=1, max=128), no_nul, encodable],
+        validate=[validate.Length(min=1, max=128), no_nul],
         metadata={"example": "correct-horse-battery"},
     )
 
@@ -111,7 +105,7 @@ class PasswordChangeSchema(ma.Schema):
     current_password = ma.fields.String(
         required=True,
         load_only=True,
-        validate=[validate.Length(min=1, max=MAX_LENGTH), no_nul, encodable],
+        validate=[validate.Length(min=1, max=MAX_LENGTH), no_nul],
         metadata={"example": "correct-horse-battery"},
     )
     new_password = NewPassword(metadata={"example": "staple-battery-horse-correct"})

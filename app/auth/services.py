@@ -14,6 +14,7 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.identity import (
+    MAX_EMAIL_LENGTH,
     InvalidIdentity,
     fold,
     login_key,
@@ -23,9 +24,9 @@ from app.auth.identity import (
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.extensions import db, transaction, utcnow
+from app.fields import bad_text
 from app.models import TokenFamily, User
 
-MAX_IDENTIFIER_LENGTH = 254  # LoginSchema's limit
 BAD_CREDENTIALS = "Invalid username or password."
 REFRESH_REFUSED = (
     "This refresh token is no longer valid (already used, or its login ended): sign in again."
@@ -44,18 +45,10 @@ def find_user(identifier: str) -> User | None:
 
 def find_user_id(identifier: str) -> int | None:
     """The account a name designates, for the login rate limit; None for a name no account
-    can have (too long, or not encodable for the database driver)."""
-    if len(identifier) > MAX_IDENTIFIER_LENGTH or not _encodable(identifier):
+    can have (longer than an address, or text the database cannot take)."""
+    if len(identifier) > MAX_EMAIL_LENGTH or bad_text(identifier):
         return None
     return db.session.scalar(select(User.id).where(_identified_by(identifier)).limit(1))
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _raise_if_taken(username: str, email: str) -> None:
