@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, inspect, literal, select, text
 
 from app import create_app
 from app.auth.services import ensure_admin
-from app.extensions import db, transaction
+from app.db import db, transaction
 from app.models import Category, Product, StockMovement
 from app.slugs import MAX_SLUG_LENGTH
 

@@ -51,7 +51,8 @@ def _configure_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
-    from app.extensions import api, db, jwt, limiter, migrate
+    from app.db import db
+    from app.extensions import api, jwt, limiter, migrate
     from app.fields import Int64Converter, Money
     from app.metrics import init_metrics
     from app.openapi import id_path_schema

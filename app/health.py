@@ -4,8 +4,8 @@ import marshmallow as ma
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.db import db
 from app.errors import problem
-from app.extensions import db
 from app.openapi import Blueprint
 from app.schemas import ResponseSchema
 

@@ -6,9 +6,11 @@ The key is scoped to the user and kept 24 hours in the database, so every worker
 - same key, another request: 422; same key while the first one runs: 409;
 - 4xx answers are stored and replayed; a 5xx is not stored, so the client may retry.
 
-The claim is committed first (so concurrent duplicates see it), then the view's work and
-the stored response are committed together: a crash leaves either both or neither. A claim
-left without a response by a crashed worker is reclaimed once it is older than STALE_AFTER.
+The claim is committed first (so concurrent duplicates see it). Then the view runs inside
+one transaction() that also stores its response: the service's own transaction() becomes a
+savepoint of it, so the work and the stored response commit together (a crash leaves both
+or neither), and what the service defers with after_commit() runs only then. A claim left
+without a response by a crashed worker is reclaimed once it is older than STALE_AFTER.
 """
 
 import contextlib
@@ -24,13 +26,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from app.db import db, transaction, utcnow
 from app.errors import (
     ApiError,
     Conflict,
     ValidationFailed,
     problem_from_http_exception,
 )
-from app.extensions import atomic_request, db, transaction, utcnow
 from app.models import IdempotencyKey
 from app.openapi import error_responses, header_parameter
 
@@ -77,35 +79,39 @@ def _replay(record: IdempotencyKey) -> Response:
     return response
 
 
-def _claim(user_id: int, key: str, digest: str) -> IdempotencyKey | Response:
-    """Insert the claim, or answer from an existing one (replay, 409 or 422)."""
-    now = utcnow()
+def _claim(user_id: int, key: str, digest: str) -> int | Response:
+    """Insert the claim and return its id, or answer from an existing one (replay, 409 or
+    422)."""
     for _ in range(3):
-        record = db.session.scalar(
-            select(IdempotencyKey).where(
-                IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
-            )
-        )
-        if record is not None:
-            stale = record.response_status is None and record.created_at < now - STALE_AFTER
-            if record.expires_at > now and not stale:
-                if record.fingerprint != digest:
-                    raise ValidationFailed(
-                        {HEADER: ["This key was already used for a different request."]}
-                    )
-                if record.response_status is None:
-                    raise Conflict("A request with this Idempotency-Key is still in progress.")
-                return _replay(record)
-            db.session.delete(record)
-            db.session.flush()
-        record = IdempotencyKey(user_id=user_id, key=key, fingerprint=digest, expires_at=now + TTL)
-        db.session.add(record)
         try:
-            db.session.commit()
-            return record
+            with transaction() as session:
+                return _claim_once(session, user_id, key, digest)
         except IntegrityError:
-            db.session.rollback()  # a concurrent request claimed it first: look again
+            continue  # a concurrent request claimed it first: look again
     raise Conflict("A request with this Idempotency-Key is still in progress.")
+
+
+def _claim_once(session, user_id: int, key: str, digest: str) -> int | Response:
+    now = utcnow()
+    record = session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    )
+    if record is not None:
+        stale = record.response_status is None and record.created_at < now - STALE_AFTER
+        if record.expires_at > now and not stale:
+            if record.fingerprint != digest:
+                raise ValidationFailed(
+                    {HEADER: ["This key was already used for a different request."]}
+                )
+            if record.response_status is None:
+                raise Conflict("A request with this Idempotency-Key is still in progress.")
+            return _replay(record)
+        session.delete(record)
+        session.flush()
+    record = IdempotencyKey(user_id=user_id, key=key, fingerprint=digest, expires_at=now + TTL)
+    session.add(record)
+    session.flush()
+    return record.id
 
 
 def _run(view, args, kwargs) -> Response:
@@ -129,9 +135,15 @@ def _store(record_id: int, response: Response) -> None:
 
 
 def _release(record_id: int) -> None:
-    db.session.rollback()
-    db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
-    db.session.commit()
+    with transaction() as session:
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
+
+
+class _NotStored(Exception):
+    """A 5xx from the view: its transaction rolls back and the claim is released."""
+
+    def __init__(self, response: Response):
+        self.response = response
 
 
 def idempotent(view):
@@ -147,17 +159,17 @@ def idempotent(view):
         claimed = _claim(current_user.id, key, fingerprint(current_user.id))
         if isinstance(claimed, Response):
             return claimed
-        record_id = claimed.id
         try:
-            with atomic_request():
+            with transaction():
                 response = _run(view, args, kwargs)
                 if response.status_code >= 500:
-                    _release(record_id)
-                    return response
-                _store(record_id, response)
-                db.session.commit()
+                    raise _NotStored(response)
+                _store(claimed, response)
+        except _NotStored as failed:
+            _release(claimed)
+            return failed.response
         except BaseException:
-            _release(record_id)
+            _release(claimed)
             raise
         return response
 

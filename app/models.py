@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from app.extensions import db, utcnow
+from app.db import db, utcnow
 
 
 class User(db.Model):

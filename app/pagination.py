@@ -6,7 +6,7 @@ from math import ceil
 import marshmallow as ma
 from sqlalchemy import Select
 
-from app.extensions import db
+from app.db import db
 from app.fields import QueryInteger
 from app.schemas import ResponseSchema
 

@@ -19,27 +19,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.extensions import db
+from app.db import db
 from app.models import Product
 
 MAX_TERMS = 10
 _WORD = re.compile(r"\w+")
-# Objects the migrations create that the models do not describe (autogenerate leaves them):
-# the search index, and the listed-products count its triggers keep.
-DATABASE_MANAGED_TABLES = re.compile(r"products_fts(_\w+)?$|catalog_stats$")
-DATABASE_MANAGED_COLUMNS = {"search_vector"}
-DATABASE_MANAGED_INDEXES = {"ix_products_search_vector", "ix_products_name_key"}
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's filter: leave the search index and the per-engine name index alone."""
-    if type_ == "table":
-        return not DATABASE_MANAGED_TABLES.match(name or "")
-    if type_ == "column":
-        return name not in DATABASE_MANAGED_COLUMNS
-    if type_ == "index":
-        return name not in DATABASE_MANAGED_INDEXES
-    return True
 
 
 class name_key(FunctionElement):

@@ -72,7 +72,7 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
     from app import create_app
     from app.auth.passwords import hash_password
     from app.auth.services import issue_tokens
-    from app.extensions import db
+    from app.db import db
     from app.models import Order, OrderItem, OrderStatusChange, Product, User
     from seed_data import analyze
 
@@ -152,7 +152,7 @@ def _buyer_products(db, Product, count: int) -> list[int]:
 
 
 def db_dispose(app) -> None:
-    from app.extensions import db
+    from app.db import db
 
     with app.app_context():
         db.engine.dispose()
@@ -163,7 +163,7 @@ def capture_checkout(url: str) -> dict:
     order), captured from the app for a dedicated customer; per request, in order."""
     from app import create_app
     from app.auth.services import issue_tokens
-    from app.extensions import db
+    from app.db import db
     from app.models import Product, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
@@ -217,7 +217,7 @@ def ceiling_buyers(url: str, count: int) -> list[dict]:
     """Customers for the database ceiling, each with a live login and three products."""
     from app import create_app
     from app.auth.services import issue_tokens
-    from app.extensions import db
+    from app.db import db
     from app.models import Product, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})

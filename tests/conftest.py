@@ -14,7 +14,8 @@ from sqlalchemy import event, text
 
 from app import create_app
 from app.auth.services import issue_tokens
-from app.extensions import db, limiter
+from app.db import db
+from app.extensions import limiter
 from app.products.schemas import ProductSchema
 from app.products.services import create_product
 from tests.databases import fresh_database

@@ -5,7 +5,7 @@ from decimal import Decimal
 import factory
 from werkzeug.security import generate_password_hash
 
-from app.extensions import db
+from app.db import db
 from app.models import Product, User
 
 DEFAULT_PASSWORD = "correct-horse-battery"

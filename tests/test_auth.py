@@ -10,7 +10,7 @@ from flask_jwt_extended import create_access_token, decode_token
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from app.extensions import db
+from app.db import db
 from app.models import TokenFamily, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem

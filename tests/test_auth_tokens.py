@@ -5,7 +5,7 @@ import jwt as pyjwt
 import pytest
 from flask_jwt_extended import create_access_token, decode_token
 
-from app.extensions import db
+from app.db import db
 from app.models import TokenFamily, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem

@@ -34,7 +34,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
+from app.db import db
 from app.models import Category, Order, Product, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem, cart_lines

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.extensions import db
+from app.db import db
 from app.models import Category, Product
 from app.products.services import create_product
 from tests.databases import fresh_database

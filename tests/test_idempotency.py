@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.extensions import db, utcnow
+from app.db import db, utcnow
 from app.idempotency import STALE_AFTER, fingerprint
 from app.models import IdempotencyKey, Order, StockMovement
 from tests.helpers import assert_problem, cart_lines, count_rows, stock_of

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.db import db
 from app.models import Product, StockMovement
 from app.products.services import MAX_STOCK, record_movement, update_product
 from tests.helpers import PRODUCT_FIELDS, assert_problem, count_rows, stock_of

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
+from app.db import db
 from app.models import Order, Product, User
 from tests.helpers import assert_problem, cart_lines, count_rows
 

@@ -11,9 +11,8 @@ from sqlalchemy import inspect, text
 
 from app import create_app
 from app.auth.services import issue_tokens
-from app.extensions import db
+from app.db import db, include_object
 from app.models import User
-from app.search import include_object
 from tests.databases import fresh_database
 
 FIRST_REVISION = "eb3eefba045b"

@@ -12,7 +12,7 @@ import json
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from app.extensions import db
+from app.db import db
 from seed_data import seed_catalog
 from tests.test_openapi import COMMITTED_SPEC, METHODS, operations, resolve
 

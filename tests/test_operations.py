@@ -14,9 +14,8 @@ from sqlalchemy.orm import scoped_session
 import config
 import seed_data
 from app import create_app
-from app.extensions import db, utcnow
+from app.db import db, include_object, utcnow
 from app.models import IdempotencyKey, Product, TokenFamily, User
-from app.search import include_object
 from tests.helpers import assert_problem, count_rows
 
 STRONG_SECRET = "s" * 40

@@ -22,8 +22,8 @@ from app.auth.identity import (
     normalize_username,
 )
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from app.db import db, transaction, utcnow
 from app.errors import Conflict, Unauthorized, ValidationFailed
-from app.extensions import db, transaction, utcnow
 from app.fields import bad_text
 from app.models import TokenFamily, User
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.db import db, transaction
 from app.errors import Conflict, NotFound, OrderTooLarge, OutOfStock, ValidationFailed
-from app.extensions import db, transaction
 from app.fields import MAX_MONEY
 from app.models import CartItem
 from app.products.services import get_product

@@ -1,6 +1,6 @@
 """Category rules: the tree (no cycles), unique slugs, and what deleting one does.
 
-Every change is one transaction (app.extensions.transaction). Deleting a category that still
+Every change is one transaction (app.db.transaction). Deleting a category that still
 has products or sub-categories is refused (409) unless forced: `force` moves its products to
 no category and lifts its direct sub-categories to its own parent, in the same transaction.
 """
@@ -9,8 +9,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.db import db, taken, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.extensions import db, taken, transaction, utcnow
 from app.models import Category, Product
 from app.pagination import paginate
 from app.slugs import unique_slug

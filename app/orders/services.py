@@ -12,8 +12,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload, undefer
 
+from app.db import db, transaction, utcnow
 from app.errors import Conflict, EmptyCart, NoLongerSold, NotFound, OrderTooLarge, OutOfStock
-from app.extensions import db, transaction, utcnow
 from app.fields import MAX_MONEY
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.models import CartItem, Order, OrderItem, OrderStatusChange, Product, User

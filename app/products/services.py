@@ -10,8 +10,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from app.db import db, taken, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.extensions import db, taken, transaction, utcnow
 from app.models import CartItem, Category, Product, StockMovement
 from app.pagination import Page, paginate
 from app.search import matches, name_key, relevance, search_terms

@@ -23,7 +23,7 @@ from flask import Flask
 
 from app import create_app
 from app.auth.services import issue_tokens
-from app.extensions import db
+from app.db import db
 from app.products.services import create_product
 from tests.factories import UserFactory
 
