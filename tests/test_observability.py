@@ -180,6 +180,31 @@ def test_metrics_count_orders_and_checkout_conflicts(make_app, make_product, aut
     assert grew("store_checkout_conflicts_total", reason="OutOfStock") == 1
 
 
+def test_a_checkout_rolled_back_by_its_idempotency_key_counts_nothing(
+    make_app, make_product, auth, monkeypatch
+):
+    """The order is counted after the commit: when storing the response for the
+    Idempotency-Key fails, the order, its stock and its count are all undone."""
+    client = make_app(METRICS_ENABLED=True).test_client()
+    product = make_product(stock=3)
+    line = {"product_id": product.id, "quantity": 2}
+    assert client.post("/api/cart", json=line, headers=auth.customer).status_code == 200
+    before = client.get("/metrics").get_data(as_text=True)
+
+    def storage_fails(*_args):
+        raise RuntimeError("the idempotency row could not be written")
+
+    monkeypatch.setattr("app.idempotency._store", storage_fails)
+    headers = {**auth.customer, "Idempotency-Key": "rolled-back-checkout"}
+    assert_problem(client.post("/api/orders", headers=headers), 500)
+
+    after = client.get("/metrics").get_data(as_text=True)
+    assert sample(after, "store_orders_placed_total") == sample(before, "store_orders_placed_total")
+    assert client.get(f"/api/products/{product.id}").get_json()["stock"] == 3
+    assert client.get("/api/orders/history", headers=auth.customer).get_json()["items"] == []
+    assert client.get("/api/cart", headers=auth.customer).get_json()["items"][0]["quantity"] == 2
+
+
 def test_metrics_token_is_required_when_set(make_app):
     client = make_app(METRICS_TOKEN=METRICS_TOKEN).test_client()
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": METRICS_TOKEN}):

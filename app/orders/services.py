@@ -12,7 +12,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload, undefer
 
-from app.db import db, transaction, utcnow
+from app.db import after_commit, db, transaction, utcnow
 from app.errors import Conflict, EmptyCart, NoLongerSold, NotFound, OrderTooLarge, OutOfStock
 from app.fields import MAX_MONEY
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
@@ -63,12 +63,10 @@ def _take_stock(product_id: int, quantity: int) -> OrderItem:
 
 def place_order(user_id: int) -> Order:
     try:
-        order = _place_order(user_id)
+        return _place_order(user_id)
     except Conflict as refused:
         CHECKOUT_CONFLICTS.labels(reason=type(refused).__name__).inc()
         raise
-    ORDERS_PLACED.inc()
-    return order
 
 
 def _place_order(user_id: int) -> Order:
@@ -105,6 +103,8 @@ def _place_order(user_id: int) -> Order:
             ],
             "order placed",
         )
+        # Counted once committed: a caller's transaction (an Idempotency-Key) may still undo it.
+        after_commit(ORDERS_PLACED.inc)
     return Order(
         id=order_id,
         user_id=user_id,
