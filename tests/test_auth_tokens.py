@@ -173,6 +173,53 @@ def test_password_change_replaces_the_password(client, bob):
     assert login(client, password=NEW_PASSWORD)["access_token"]
 
 
+class Crash(Exception):
+    """Stands for a worker dying in the middle of the password change."""
+
+
+def _fail_before(original):
+    def failing(*args, **kwargs):
+        raise Crash
+
+    return failing
+
+
+def _fail_after(original):
+    def failing(*args, **kwargs):
+        original(*args, **kwargs)
+        raise Crash
+
+    return failing
+
+
+@pytest.mark.parametrize(
+    ("step", "fail"),
+    [
+        ("_revoke", _fail_before),  # the new hash set, no login ended yet
+        ("_revoke", _fail_after),  # the new hash set, every login ended
+        ("issue_tokens", _fail_before),  # all of it but the new login
+    ],
+    ids=["before-revoking", "after-revoking", "before-the-new-login"],
+)
+def test_a_password_change_failing_midway_changes_nothing(client, bob, monkeypatch, step, fail):
+    """One transaction: either the old password with every old login, or (not here) the new
+    password with every old login ended; never the new password beside an old login."""
+    import app.auth.services as services
+
+    tokens = login(client)
+    monkeypatch.setattr(services, step, fail(getattr(services, step)))
+
+    assert_problem(change_password(client, tokens["access_token"]), 500)
+
+    monkeypatch.undo()
+    assert me(client, tokens["access_token"]).status_code == 200
+    assert refresh(client, tokens["refresh_token"]).status_code == 200
+    assert login(client)["access_token"]  # the old password
+    assert_problem(
+        client.post("/api/auth/login", json={"username": "bob", "password": NEW_PASSWORD}), 401
+    )
+
+
 @pytest.mark.parametrize(
     ("current", "new", "field"),
     [

@@ -92,24 +92,24 @@ def ensure_admin(username: str, email: str, password: str | None) -> tuple[User,
         if password is None:
             raise ValueError("A password is required to create a new admin.")
         return register_user(username, email, password, is_admin=True), True
+    new_hash = None
     if password is not None:
         _check_policy(password, user.username, user.email)
+        new_hash = hash_password(password)
     with transaction():
         user.is_admin = True
-        if password is not None:
-            user.password_hash = hash_password(password)
+        if new_hash is not None:
+            user.password_hash = new_hash
     return user, False
 
 
-def authenticate(identifier: str, password: str) -> User:
-    """The user, or 401 with one message whether the name or the password was wrong."""
+def authenticate(identifier: str, password: str) -> tuple[User, str | None]:
+    """The user, and a new hash of the password when its parameters are outdated; 401 with
+    one message whether the name or the password was wrong."""
     user = find_user(identifier)
     if not verify_password(user.password_hash if user else None, password):
         raise Unauthorized(BAD_CREDENTIALS)
-    if needs_rehash(user.password_hash):
-        with transaction():
-            user.password_hash = hash_password(password)
-    return user
+    return user, hash_password(password) if needs_rehash(user.password_hash) else None
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -144,7 +144,13 @@ def issue_tokens(user: User) -> dict:
 
 
 def login(identifier: str, password: str) -> dict:
-    return issue_tokens(authenticate(identifier, password))
+    """A new login; an outdated hash is replaced in the same transaction. The password is
+    checked (and hashed) before it begins: hashing is slow and holds no lock."""
+    user, new_hash = authenticate(identifier, password)
+    with transaction():
+        if new_hash is not None:
+            user.password_hash = new_hash
+        return issue_tokens(user)
 
 
 def _revoke(*conditions) -> None:
@@ -200,10 +206,12 @@ def change_password(user: User, current_password: str, new_password: str) -> dic
     if new_password == current_password:
         raise ValidationFailed({"new_password": ["Must differ from the current password."]})
     _check_policy(new_password, user.username, user.email, field="new_password")
+    new_hash = hash_password(new_password)
+    # One transaction: the new password never stands beside a login it should have ended.
     with transaction():
-        user.password_hash = hash_password(new_password)
-    _revoke(TokenFamily.user_id == user.id)
-    return issue_tokens(user)
+        user.password_hash = new_hash
+        _revoke(TokenFamily.user_id == user.id)
+        return issue_tokens(user)
 
 
 def prune_expired_token_families() -> int:
