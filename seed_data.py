@@ -11,8 +11,8 @@ README's walkthrough) and goes on with products generated from word lists. `--pr
 loads the first N products of that sequence, so a bigger N extends a smaller one.
 
 Running it again adds nothing: categories are matched by slug, products by SKU, the admin by
-username. Products go in by bulk INSERTs of 1,000, with their "initial stock" ledger rows, in
-one transaction: 10,000 products take about two seconds.
+username. Products go in by bulk INSERTs of 1,000 through app.inventory, with their "initial
+stock" ledger rows, in one transaction: 10,000 products take about two seconds.
 """
 
 import argparse
@@ -25,12 +25,12 @@ from decimal import Decimal
 from math import gcd
 
 from slugify import slugify
-from sqlalchemy import func, insert, inspect, literal, select, text
+from sqlalchemy import func, inspect, select, text
 
-from app import create_app
+from app import create_app, inventory
 from app.auth.services import ensure_admin
 from app.db import db, transaction
-from app.models import Category, Product, StockMovement
+from app.models import Category, Product
 from app.slugs import MAX_SLUG_LENGTH
 
 DEMO_ADMIN_PASSWORD = "admin-password"
@@ -297,28 +297,6 @@ def _ensure_categories(session) -> tuple[dict[str, int], int]:
     return ids, created
 
 
-def _insert_products(session, rows: list[dict], admin_id: int | None) -> None:
-    """One chunk: the products, then an "initial stock" ledger row for each one in stock, by
-    one INSERT ... SELECT (no ids go back and forth)."""
-    # RETURNING makes SQLAlchemy send multi-row VALUES statements ("insertmanyvalues") on
-    # both engines; without it SQLite gets a plain executemany, slower with the FTS trigger.
-    session.execute(insert(Product).returning(Product.id), rows).all()
-    skus = [row["sku"].lower() for row in rows]
-    in_stock = (
-        select(
-            Product.id,
-            Product.stock,
-            literal("initial stock", StockMovement.reason.type),
-            literal(admin_id, StockMovement.user_id.type),
-            Product.created_at,
-        )
-        .where(func.lower(Product.sku).in_(skus), Product.stock > 0)
-        .order_by(Product.id)
-    )
-    columns = ["product_id", "delta", "reason", "user_id", "created_at"]
-    session.execute(insert(StockMovement).from_select(columns, in_stock))
-
-
 def seed_catalog(count: int = DEFAULT_PRODUCTS, admin_id: int | None = None) -> tuple[int, int]:
     """Add the categories and the first `count` products that are missing, in one transaction.
     Returns (categories created, products created)."""
@@ -354,11 +332,11 @@ def seed_catalog(count: int = DEFAULT_PRODUCTS, admin_id: int | None = None) -> 
                 }
             )
             if len(rows) == CHUNK_SIZE:
-                _insert_products(session, rows, admin_id)
+                inventory.add_products(rows, user_id=admin_id)
                 created += len(rows)
                 rows = []
         if rows:
-            _insert_products(session, rows, admin_id)
+            inventory.add_products(rows, user_id=admin_id)
             created += len(rows)
     if created:
         # After a bulk load the planner's statistics are stale until autovacuum catches up
@@ -368,8 +346,8 @@ def seed_catalog(count: int = DEFAULT_PRODUCTS, admin_id: int | None = None) -> 
 
 
 def analyze() -> None:
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
+    with transaction() as session:
+        session.execute(text("ANALYZE"))
 
 
 def seed(

@@ -1,8 +1,9 @@
 """Assertions shared by the test modules."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from app.models import CartItem, Product
+from app.db import db, utcnow
+from app.models import CartItem, Product, StockMovement
 
 # A product's body: the original fields, and what the catalog added (tests/test_catalog.py).
 PRODUCT_FIELDS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"} | {
@@ -52,4 +53,14 @@ def cart_lines(query, user_id: int) -> dict[int, int]:
             line.product_id: line.quantity
             for line in s.scalars(select(CartItem).where(CartItem.user_id == user_id))
         }
+    )
+
+
+def record_movement(product_id: int, delta: int, reason: str) -> None:
+    """A ledger row written behind the app's back, as another process's change would be
+    (the app itself writes the ledger only through app.inventory)."""
+    db.session.execute(
+        insert(StockMovement).values(
+            product_id=product_id, delta=delta, reason=reason, created_at=utcnow()
+        )
     )

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from app.inventory import MovementReason
 from app.models import Order, OrderItem, OrderStatusChange, Product, StockMovement
 
-PLACED, CANCELLED = "order placed", "order cancelled"
+PLACED, CANCELLED = MovementReason.ORDER_PLACED, MovementReason.ORDER_CANCELLED
 
 
 def inventory_violations(session) -> list[str]:

@@ -5,9 +5,10 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db
+from app.inventory import MAX_STOCK
 from app.models import Product, StockMovement
-from app.products.services import MAX_STOCK, record_movement, update_product
-from tests.helpers import PRODUCT_FIELDS, assert_problem, count_rows, stock_of
+from app.products.services import update_product
+from tests.helpers import PRODUCT_FIELDS, assert_problem, count_rows, record_movement, stock_of
 from tests.invariants import inventory_violations
 
 MOVEMENT_KEYS = {"id", "product_id", "delta", "reason", "order_id", "user_id", "created_at"}

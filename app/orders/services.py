@@ -1,9 +1,8 @@
 """Order placement, lifecycle and lookup.
 
-Placement is one transaction: stock is taken with guarded UPDATEs (never below zero, in
-product-id order so concurrent checkouts lock rows in the same order and cannot deadlock),
-the lines are snapshotted into the order, the ledger records each movement and the cart is
-emptied. Any failure rolls all of it back.
+Placement is one transaction: the cart is emptied, app.inventory takes the stock (guarded
+UPDATEs, in product-id order) and the lines are snapshotted into the order with the prices
+the stock was taken at. Any failure rolls all of it back.
 """
 
 from decimal import Decimal
@@ -12,13 +11,14 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload, undefer
 
+from app import inventory
 from app.db import after_commit, db, transaction, utcnow
-from app.errors import Conflict, EmptyCart, NoLongerSold, NotFound, OrderTooLarge, OutOfStock
+from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.fields import MAX_MONEY
+from app.inventory import Taken
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
-from app.models import CartItem, Order, OrderItem, OrderStatusChange, Product, User
+from app.models import CartItem, Order, OrderItem, OrderStatusChange, User
 from app.pagination import paginate
-from app.products.services import record_movement, record_movements
 
 PENDING, PAID, SHIPPED, DELIVERED, CANCELLED = (
     "pending",
@@ -35,30 +35,6 @@ TRANSITIONS = {
     DELIVERED: set(),
     CANCELLED: set(),
 }
-
-
-def _take_stock(product_id: int, quantity: int) -> OrderItem:
-    """Decrement stock if enough is left; snapshot name and price as they are now."""
-    taken = db.session.execute(
-        update(Product)
-        .where(
-            Product.id == product_id,
-            Product.deleted_at.is_(None),
-            Product.is_active,
-            Product.stock >= quantity,
-        )
-        .values(stock=Product.stock - quantity, updated_at=utcnow())
-        .returning(Product.name, Product.price)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if taken is None:
-        product = db.session.get(Product, product_id, populate_existing=True)
-        if not product.is_active:
-            raise NoLongerSold(product.name)
-        raise OutOfStock(product.name, product.stock, quantity)
-    return OrderItem(
-        product_id=product_id, product_name=taken.name, unit_price=taken.price, quantity=quantity
-    )
 
 
 def place_order(user_id: int) -> Order:
@@ -83,37 +59,43 @@ def _place_order(user_id: int) -> Order:
         ).all()
         if not lines:
             raise EmptyCart("The cart is empty: add products before placing an order.")
-        items = [_take_stock(product_id, quantity) for product_id, quantity in sorted(lines)]
-        # Prices may have risen since the cart was filled; the column holds 12 digits.
-        total = sum((item.line_total for item in items), Decimal("0.00"))
-        if total > MAX_MONEY:
-            raise OrderTooLarge(total)
-        order_id = session.scalar(
-            insert(Order)
-            .values(user_id=user_id, status=PENDING, total=total, created_at=now)
-            .returning(Order.id)
-        )
-        session.execute(insert(OrderItem), [_item_row(order_id, item) for item in items])
-        history = {"status": PENDING, "at": now, "changed_by": user_id}
-        session.execute(insert(OrderStatusChange).values(order_id=order_id, **history))
-        record_movements(
-            [
-                {"product_id": item.product_id, "delta": -item.quantity, "order_id": order_id}
-                for item in items
-            ],
-            "order placed",
-        )
+
+        def record_order(taken: list[Taken]) -> Order:
+            items = [
+                OrderItem(
+                    product_id=line.product_id,
+                    product_name=line.name,
+                    unit_price=line.unit_price,
+                    quantity=line.quantity,
+                )
+                for line in taken
+            ]
+            # Prices may have risen since the cart was filled; the column holds 12 digits.
+            total = sum((item.line_total for item in items), Decimal("0.00"))
+            if total > MAX_MONEY:
+                raise OrderTooLarge(total)
+            order_id = session.scalar(
+                insert(Order)
+                .values(user_id=user_id, status=PENDING, total=total, created_at=now)
+                .returning(Order.id)
+            )
+            session.execute(insert(OrderItem), [_item_row(order_id, item) for item in items])
+            history = {"status": PENDING, "at": now, "changed_by": user_id}
+            session.execute(insert(OrderStatusChange).values(order_id=order_id, **history))
+            return Order(
+                id=order_id,
+                user_id=user_id,
+                status=PENDING,
+                total=total,
+                created_at=now,
+                items=items,
+                status_history=[OrderStatusChange(**history)],
+            )
+
+        order = inventory.take(lines, record_order)
         # Counted once committed: a caller's transaction (an Idempotency-Key) may still undo it.
         after_commit(ORDERS_PLACED.inc)
-    return Order(
-        id=order_id,
-        user_id=user_id,
-        status=PENDING,
-        total=total,
-        created_at=now,
-        items=items,
-        status_history=[OrderStatusChange(**history)],
-    )
+    return order
 
 
 def _item_row(order_id: int, item: OrderItem) -> dict:
@@ -136,33 +118,13 @@ def get_order(order_id: int, user: User) -> Order:
     return order
 
 
-def _restock(order: Order, actor: User) -> None:
-    # Product-id order, like checkout, so a cancel and a checkout lock rows alike.
-    for item in sorted(order.items, key=lambda item: item.product_id or 0):
-        if item.product_id is None:
-            continue
-        db.session.execute(
-            update(Product)
-            .where(Product.id == item.product_id)
-            .values(stock=Product.stock + item.quantity, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        record_movement(
-            item.product_id,
-            item.quantity,
-            "order cancelled",
-            order_id=order.id,
-            user_id=actor.id,
-        )
-
-
 def change_status(order_id: int, new_status: str, actor: User) -> Order:
     """Move an order along the lifecycle; cancelling puts its stock back."""
-    order = get_order(order_id, actor)
-    current = order.status
-    if new_status not in TRANSITIONS[current]:
-        raise Conflict(f"Order {order_id} is {current}: it cannot become {new_status}.")
     with transaction() as session:
+        order = get_order(order_id, actor)
+        current = order.status
+        if new_status not in TRANSITIONS[current]:
+            raise Conflict(f"Order {order_id} is {current}: it cannot become {new_status}.")
         # Guarded on the status we checked: of two concurrent changes, one wins.
         moved = session.execute(
             update(Order)
@@ -173,7 +135,8 @@ def change_status(order_id: int, new_status: str, actor: User) -> Order:
         if moved != 1:
             raise Conflict(f"Order {order_id} changed meanwhile; reload it and try again.")
         if new_status == CANCELLED:
-            _restock(order, actor)
+            lines = [(item.product_id, item.quantity) for item in order.items]
+            inventory.put_back(lines, order_id=order_id, user_id=actor.id)
         session.add(OrderStatusChange(order_id=order_id, status=new_status, changed_by=actor.id))
     db.session.refresh(order)
     return order

@@ -14,8 +14,9 @@ from app.fields import (
     no_control_characters,
     visible_text,
 )
+from app.inventory import MAX_STOCK, MovementReason
 from app.pagination import PaginationArgsSchema, page_of
-from app.products.services import MAX_STOCK, SORTS
+from app.products.services import SORTS
 from app.schemas import ResponseSchema, with_examples
 from app.search import search_terms
 
@@ -245,7 +246,7 @@ class StockMovementSchema(ResponseSchema):
     id = ma.fields.Integer(metadata={"example": 12})
     product_id = ma.fields.Integer(metadata={"example": 1})
     delta = ma.fields.Integer(metadata={"example": -2})
-    reason = ma.fields.String(metadata={"example": "order placed"})
+    reason = ma.fields.String(metadata={"example": MovementReason.ORDER_PLACED.value})
     order_id = ma.fields.Integer(allow_none=True, metadata={"example": 5})
     user_id = ma.fields.Integer(allow_none=True, metadata={"example": None})
     created_at = Timestamp()

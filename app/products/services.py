@@ -1,15 +1,15 @@
-"""Catalog and inventory rules: listing, admin changes, soft deletion and the stock ledger.
+"""Catalog rules: listing and search, admin changes, soft deletion, the stock ledger's pages.
 
-Every stock change writes a StockMovement in the same transaction, so for every product
-`stock == sum(movements.delta)`.
+Stock itself changes only through app.inventory, inside these services' transactions.
 """
 
 from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from app import inventory
 from app.db import db, taken, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import CartItem, Category, Product, StockMovement
@@ -27,7 +27,6 @@ EDITABLE_FIELDS = (
     "images",
     "is_active",
 )
-MAX_STOCK = 1_000_000_000
 SORTS = ("id", "name", "-name", "price", "-price", "created_at", "-created_at", "relevance")
 
 
@@ -95,16 +94,9 @@ def list_products(
     return paginate(stmt.order_by(*_sort_keys(sort, terms)), page, per_page, total=total)
 
 
-def get_product(
-    product_id: int, *, for_update: bool = False, include_inactive: bool = False
-) -> Product:
-    """A product not deleted (and active unless `include_inactive`); `for_update` locks its
-    row and reloads it (for absolute changes)."""
-    # OF products: the category comes in by an outer join, which PostgreSQL cannot lock.
-    lock = {"of": Product} if for_update else None
-    product = db.session.get(
-        Product, product_id, with_for_update=lock, populate_existing=for_update
-    )
+def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
+    """A product not deleted (and active unless `include_inactive`)."""
+    product = db.session.get(Product, product_id)
     if (
         product is None
         or product.deleted_at is not None
@@ -139,66 +131,31 @@ def _check_references(data: dict, product_id: int | None = None) -> None:
 DUPLICATE = "Another product has the same SKU or slug; reload and try again."
 
 
-def record_movement(
-    product_id: int,
-    delta: int,
-    reason: str,
-    *,
-    order_id: int | None = None,
-    user_id: int | None = None,
-) -> None:
-    """Add a ledger row; the caller's transaction changes the stock alongside."""
-    if delta:
-        row = {"product_id": product_id, "delta": delta, "order_id": order_id, "user_id": user_id}
-        record_movements([row], reason)
-
-
-def record_movements(rows: list[dict], reason: str) -> None:
-    """Ledger rows in one statement (checkout writes one per line): `rows` hold product_id,
-    delta and optionally order_id and user_id."""
-    now = utcnow()
-    defaults = {"order_id": None, "user_id": None}
-    db.session.execute(
-        insert(StockMovement),
-        [{**defaults, **row, "reason": reason, "created_at": now} for row in rows],
-    )
-
-
 def create_product(data: dict, admin_id: int | None = None) -> Product:
     _check_references(data)
-    product = Product(
-        **{field: data[field] for field in EDITABLE_FIELDS if field in data},
-        stock=data.get("stock", 0),
-    )
+    product = Product(**{field: data[field] for field in EDITABLE_FIELDS if field in data})
     if not product.slug:
         product.slug = unique_slug(Product.slug, product.name, fallback="product")
     try:
-        with transaction() as session:
-            session.add(product)
-            session.flush()
-            record_movement(product.id, product.stock, "initial stock", user_id=admin_id)
+        with transaction():
+            inventory.add_product(product, data.get("stock", 0), user_id=admin_id)
     except IntegrityError:
         raise Conflict(DUPLICATE) from None
     return product
 
 
 def update_product(product_id: int, changes: dict, admin_id: int | None = None) -> Product:
-    """Apply the given fields; omitted ones keep their value.
-
-    A new stock level is absolute, so the row is locked and read fresh first: the ledger
-    records the difference from the current stock, never from a stale copy.
-    """
+    """Apply the given fields; omitted ones keep their value. A new stock level is absolute
+    (app.inventory.set_level)."""
     _check_references(changes, product_id)
     try:
         with transaction():
-            product = get_product(product_id, for_update="stock" in changes, include_inactive=True)
+            product = get_product(product_id, include_inactive=True)
             for field in EDITABLE_FIELDS:
                 if field in changes:
                     setattr(product, field, changes[field])
             if "stock" in changes:
-                delta = changes["stock"] - product.stock
-                product.stock = changes["stock"]
-                record_movement(product.id, delta, "stock set by admin", user_id=admin_id)
+                inventory.set_level(product_id, changes["stock"], user_id=admin_id)
     except IntegrityError:
         raise Conflict(DUPLICATE) from None
     return product
@@ -206,24 +163,9 @@ def update_product(product_id: int, changes: dict, admin_id: int | None = None) 
 
 def adjust_stock(product_id: int, delta: int, reason: str, admin_id: int) -> Product:
     """Add `delta` (negative to remove) to the stock; it stays within 0..MAX_STOCK."""
-    product = get_product(product_id, include_inactive=True)
     with transaction():
-        new_stock = db.session.scalar(
-            update(Product)
-            .where(Product.id == product_id, (Product.stock + delta).between(0, MAX_STOCK))
-            .values(stock=Product.stock + delta, updated_at=utcnow())
-            .returning(Product.stock)
-            .execution_options(synchronize_session=False)
-        )
-        if new_stock is None:
-            available = db.session.scalar(select(Product.stock).where(Product.id == product_id))
-            bound = "below 0" if delta < 0 else f"above {MAX_STOCK}"
-            raise Conflict(
-                f"Stock of '{product.name}' cannot go {bound}: "
-                f"{available} in stock, change of {delta} requested."
-            )
-        record_movement(product_id, delta, reason, user_id=admin_id)
-    db.session.refresh(product)
+        product = get_product(product_id, include_inactive=True)
+        inventory.adjust(product_id, delta, reason, user_id=admin_id)
     return product
 
 
