@@ -77,9 +77,9 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth_blp
     from app.cart.routes import blp as cart_blp
     from app.categories.routes import blp as categories_blp
+    from app.docs_pages import doc_assets_blueprints
     from app.extensions import api
     from app.health import blp as health_blp
-    from app.openapi import doc_assets_blueprints
     from app.orders.routes import blp as orders_blp
     from app.products.routes import blp as products_blp
 

@@ -8,7 +8,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 
-from app.openapi import Api, DocumentPlugin, schema_name
+from app.openapi import DocumentPlugin, schema_name
+from app.routing import Api
 
 migrate = Migrate(render_as_batch=True, compare_type=True)
 jwt = JWTManager()

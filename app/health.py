@@ -6,7 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import db
 from app.errors import problem
-from app.openapi import Blueprint
+from app.routing import Blueprint
 from app.schemas import ResponseSchema
 
 blp = Blueprint("operations", __name__, description="Health probes")

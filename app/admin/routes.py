@@ -2,11 +2,11 @@
 
 from app.auth.decorators import admin_required
 from app.limits import limit_writes
-from app.openapi import Blueprint
 from app.orders import services as orders
 from app.orders.schemas import AdminOrderQueryArgsSchema, AdminOrderSummaryPageSchema
 from app.products import services as products
 from app.products.schemas import LowStockArgsSchema, ProductPageSchema
+from app.routing import Blueprint
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Back office (admin)")
 limit_writes(blp)

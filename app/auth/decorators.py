@@ -1,12 +1,13 @@
-"""Route guards. Each one also documents the bearer requirement in the OpenAPI spec."""
+"""Route guards. Each one also documents what it requires in the OpenAPI document."""
 
 from functools import wraps
 
-from flask import g
 from flask_jwt_extended import current_user, jwt_required, verify_jwt_in_request
+from flask_smorest import Blueprint as BaseBlueprint
 
+from app.caching import cache_response, documents_caching
 from app.errors import Forbidden
-from app.openapi import bearer_auth
+from app.openapi import BEARER_AUTH, bearer_auth, error_responses
 
 
 def login_required(fn=None, *, refresh: bool = False, any_token_type: bool = False):
@@ -30,12 +31,31 @@ def admin_required(view):
     return bearer_auth(403)(login_required(guarded))
 
 
-def require_admin() -> None:
-    """For a public route's admin-only option (e.g. `include_inactive`): 401 without a valid
-    token, 403 for a customer."""
-    verify_jwt_in_request()
-    _ensure_admin()
-    g.admin_only_data = True  # the response must not be cached as public (app.openapi)
+def public_read(admin_option: str | None = None):
+    """A read anyone may make, cached as public (app.caching); placed above `response`.
+
+    `admin_option` names a boolean query argument reserved to admins (`include_inactive`):
+    when it is set the request needs an admin token (401 without one, 403 for a customer)
+    and the answer is private, never stored by a shared cache.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def read(*args, **kwargs):
+            admin_only = admin_option is not None and args[0][admin_option]
+            if admin_only:
+                verify_jwt_in_request()
+                _ensure_admin()
+            return cache_response(view(*args, **kwargs), public=not admin_only)
+
+        documented = documents_caching(read)
+        if admin_option is None:
+            return documented
+        # The option makes the token optional on a public read.
+        optional_token = BaseBlueprint.doc(security=[{}, *BEARER_AUTH])
+        return optional_token(error_responses(401, 403)(documented))
+
+    return decorator
 
 
 def _ensure_admin() -> None:

@@ -11,7 +11,7 @@ from app.auth.schemas import (
 )
 from app.extensions import limiter
 from app.limits import account_in_body, client_ip, configured, limit_writes
-from app.openapi import Blueprint
+from app.routing import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 limit_writes(blp)

@@ -5,7 +5,7 @@ from app.cart import services
 from app.cart.schemas import CartAddSchema, CartQuantitySchema, CartSchema
 from app.idempotency import idempotent
 from app.limits import limit_writes
-from app.openapi import Blueprint
+from app.routing import Blueprint
 
 blp = Blueprint("cart", __name__, url_prefix="/api/cart", description="The user's shopping cart")
 limit_writes(blp)

@@ -1,6 +1,6 @@
 from flask import url_for
 
-from app.auth.decorators import admin_required
+from app.auth.decorators import admin_required, public_read
 from app.categories import services
 from app.categories.schemas import (
     CategoryDeleteArgsSchema,
@@ -10,8 +10,8 @@ from app.categories.schemas import (
     CategoryUpdateSchema,
 )
 from app.limits import limit_writes
-from app.openapi import Blueprint, cacheable
 from app.pagination import PaginationArgsSchema
+from app.routing import Blueprint
 
 blp = Blueprint(
     "categories", __name__, url_prefix="/api/categories", description="The category tree"
@@ -25,7 +25,7 @@ CATEGORY_ID = {"in": "path", "name": "category_id", "example": 2}
 
 @blp.get("")
 @blp.arguments(PaginationArgsSchema, location="query")
-@cacheable
+@public_read()
 @blp.response(200, CategoryPageSchema)
 def list_categories(args):
     """List the categories, by id"""
@@ -33,7 +33,7 @@ def list_categories(args):
 
 
 @blp.get("/<int:category_id>", parameters=[CATEGORY_ID])
-@cacheable
+@public_read()
 @blp.response(200, CategorySchema)
 @blp.alt_response(404, description="No such category")
 def get_category(category_id):

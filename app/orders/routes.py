@@ -4,10 +4,10 @@ from flask_jwt_extended import current_user
 from app.auth.decorators import admin_required, login_required
 from app.idempotency import idempotent
 from app.limits import limit_writes
-from app.openapi import Blueprint
 from app.orders import services
 from app.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
 from app.pagination import PaginationArgsSchema
+from app.routing import Blueprint
 
 blp = Blueprint("orders", __name__, url_prefix="/api/orders", description="Checkout and orders")
 limit_writes(blp)

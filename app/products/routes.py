@@ -1,9 +1,8 @@
 from flask import url_for
 from flask_jwt_extended import current_user
 
-from app.auth.decorators import admin_required, require_admin
+from app.auth.decorators import admin_required, public_read
 from app.limits import limit_writes
-from app.openapi import BEARER_AUTH, Blueprint, cacheable, error_responses
 from app.pagination import PaginationArgsSchema
 from app.products import services
 from app.products.schemas import (
@@ -16,28 +15,16 @@ from app.products.schemas import (
     StockAdjustmentSchema,
     StockMovementPageSchema,
 )
+from app.routing import Blueprint
 
 blp = Blueprint("products", __name__, url_prefix="/api/products", description="Product catalog")
 limit_writes(blp)
 
 
-def admins_only_options(args: dict) -> dict:
-    """`include_inactive=true` is for admins (401/403 for anyone else)."""
-    if args["include_inactive"]:
-        require_admin()
-    return args
-
-
-# The admin-only option makes the token optional on public reads.
-admin_option = Blueprint.doc(security=[{}, *BEARER_AUTH])
-
-
 @blp.get("")
 @blp.arguments(ProductQueryArgsSchema, location="query")
-@cacheable
+@public_read(admin_option="include_inactive")
 @blp.response(200, ProductPageSchema)
-@error_responses(401, 403)
-@admin_option
 def list_products(args):
     """Search, filter and sort the catalog
 
@@ -45,19 +32,17 @@ def list_products(args):
     `?q=coffee mug&sort=relevance`, `?category=coffee&in_stock=true&sort=-price`,
     `?min_price=5&max_price=20&sort=name&page=2&per_page=50`.
     """
-    return services.list_products(**admins_only_options(args))
+    return services.list_products(**args)
 
 
 @blp.get("/<int:product_id>")
 @blp.arguments(IncludeInactiveArgsSchema, location="query")
-@cacheable
+@public_read(admin_option="include_inactive")
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
-@error_responses(401, 403)
-@admin_option
 def get_product(args, product_id):
     """Get one product"""
-    return services.get_product(product_id, **admins_only_options(args))
+    return services.get_product(product_id, **args)
 
 
 SLUG_PARAMETER = {"in": "path", "name": "slug", "example": "coffee-mug"}
@@ -65,14 +50,12 @@ SLUG_PARAMETER = {"in": "path", "name": "slug", "example": "coffee-mug"}
 
 @blp.get("/by-slug/<string:slug>", parameters=[SLUG_PARAMETER])
 @blp.arguments(IncludeInactiveArgsSchema, location="query")
-@cacheable
+@public_read(admin_option="include_inactive")
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No product has that slug")
-@error_responses(401, 403)
-@admin_option
 def get_product_by_slug(args, slug):
     """Get one product by its slug (for frontends that route by slug)"""
-    return services.get_product_by_slug(slug, **admins_only_options(args))
+    return services.get_product_by_slug(slug, **args)
 
 
 @blp.post("")
