@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -136,13 +137,23 @@ class CartItem(db.Model):
         return self.product.price * self.quantity
 
 
+class OrderStatus(StrEnum):
+    """An order's lifecycle; app.orders.services.TRANSITIONS says which moves are allowed."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
 class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (Index("ix_orders_user_id_created_at", "user_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING, index=True)
     total: Mapped[Decimal]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -181,7 +192,7 @@ class OrderStatusChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # an OrderStatus
     at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.fields import MAX_ID, Money, QueryInteger, Timestamp
-from app.orders.services import STATUSES
+from app.models import OrderStatus
 from app.pagination import PaginationArgsSchema, page_of
 from app.schemas import ResponseSchema
 
@@ -15,7 +15,19 @@ class OrderItemSchema(ResponseSchema):
     line_total = Money(metadata={"example": "59.97"})
 
 
-ORDER_STATUS_DOC = {"enum": list(STATUSES), "example": "pending"}
+STATUSES = [status.value for status in OrderStatus]
+ORDER_STATUS_DOC = {"enum": STATUSES, "example": OrderStatus.PENDING.value}
+
+
+class OrderStatusField(ma.fields.String):
+    """An OrderStatus, given by its value (anything else: 422 from OneOf)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.OneOf(STATUSES), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return OrderStatus(text) if text in STATUSES else text
 
 
 class StatusChangeSchema(ResponseSchema):
@@ -45,13 +57,11 @@ class OrderSchema(ResponseSchema):
 
 
 class OrderStatusUpdateSchema(ma.Schema):
-    status = ma.fields.String(
-        required=True, validate=validate.OneOf(STATUSES), metadata={"example": "paid"}
-    )
+    status = OrderStatusField(required=True, metadata={"example": "paid"})
 
 
 class AdminOrderQueryArgsSchema(PaginationArgsSchema):
-    status = ma.fields.String(validate=validate.OneOf(STATUSES), metadata={"example": "pending"})
+    status = OrderStatusField(metadata={"example": "pending"})
     user_id = QueryInteger(validate=validate.Range(min=1, max=MAX_ID), metadata={"example": 1})
 
 

@@ -17,23 +17,15 @@ from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.fields import MAX_MONEY
 from app.inventory import Taken
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
-from app.models import CartItem, Order, OrderItem, OrderStatusChange, User
+from app.models import CartItem, Order, OrderItem, OrderStatus, OrderStatusChange, User
 from app.pagination import paginate
 
-PENDING, PAID, SHIPPED, DELIVERED, CANCELLED = (
-    "pending",
-    "paid",
-    "shipped",
-    "delivered",
-    "cancelled",
-)
-STATUSES = (PENDING, PAID, SHIPPED, DELIVERED, CANCELLED)
 TRANSITIONS = {
-    PENDING: {PAID, CANCELLED},
-    PAID: {SHIPPED, CANCELLED},
-    SHIPPED: {DELIVERED},
-    DELIVERED: set(),
-    CANCELLED: set(),
+    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED},
+    OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
+    OrderStatus.DELIVERED: set(),
+    OrderStatus.CANCELLED: set(),
 }
 
 
@@ -76,16 +68,16 @@ def _place_order(user_id: int) -> Order:
                 raise OrderTooLarge(total)
             order_id = session.scalar(
                 insert(Order)
-                .values(user_id=user_id, status=PENDING, total=total, created_at=now)
+                .values(user_id=user_id, status=OrderStatus.PENDING, total=total, created_at=now)
                 .returning(Order.id)
             )
             session.execute(insert(OrderItem), [_item_row(order_id, item) for item in items])
-            history = {"status": PENDING, "at": now, "changed_by": user_id}
+            history = {"status": OrderStatus.PENDING, "at": now, "changed_by": user_id}
             session.execute(insert(OrderStatusChange).values(order_id=order_id, **history))
             return Order(
                 id=order_id,
                 user_id=user_id,
-                status=PENDING,
+                status=OrderStatus.PENDING,
                 total=total,
                 created_at=now,
                 items=items,
@@ -118,7 +110,7 @@ def get_order(order_id: int, user: User) -> Order:
     return order
 
 
-def change_status(order_id: int, new_status: str, actor: User) -> Order:
+def change_status(order_id: int, new_status: OrderStatus, actor: User) -> Order:
     """Move an order along the lifecycle; cancelling puts its stock back."""
     with transaction() as session:
         order = get_order(order_id, actor)
@@ -134,7 +126,7 @@ def change_status(order_id: int, new_status: str, actor: User) -> Order:
         ).rowcount
         if moved != 1:
             raise Conflict(f"Order {order_id} changed meanwhile; reload it and try again.")
-        if new_status == CANCELLED:
+        if new_status == OrderStatus.CANCELLED:
             lines = [(item.product_id, item.quantity) for item in order.items]
             inventory.put_back(lines, order_id=order_id, user_id=actor.id)
         session.add(OrderStatusChange(order_id=order_id, status=new_status, changed_by=actor.id))
@@ -143,7 +135,7 @@ def change_status(order_id: int, new_status: str, actor: User) -> Order:
 
 
 def cancel_order(order_id: int, actor: User) -> Order:
-    return change_status(order_id, CANCELLED, actor)
+    return change_status(order_id, OrderStatus.CANCELLED, actor)
 
 
 def order_history(user_id: int, page: int, per_page: int) -> Pagination:
@@ -151,7 +143,7 @@ def order_history(user_id: int, page: int, per_page: int) -> Pagination:
 
 
 def list_orders(
-    page: int, per_page: int, *, user_id: int | None = None, status: str | None = None
+    page: int, per_page: int, *, user_id: int | None = None, status: OrderStatus | None = None
 ) -> Pagination:
     stmt = select(Order).options(undefer(Order.item_count))
     if user_id is not None:
