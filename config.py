@@ -103,7 +103,6 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
     JWT_TOKEN_LOCATION = ["headers"]
-    JSON_SORT_KEYS = False
 
     API_TITLE = "Flask Store API"
     API_VERSION = "1.0.0"
