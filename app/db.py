@@ -7,8 +7,10 @@ Transactions. `transaction()` is the only way to write:
   the busy timeout applies and a read-then-write never fails on a stale snapshot);
 - one opened inside another is a savepoint (`session.begin_nested()`): it joins the outer
   transaction, and an error rolls back only what it did;
-- a read transaction the session began on its own (a plain query, such as the token check)
-  is ended first: it holds nothing to keep, and on SQLite a write could not upgrade it safely.
+- a transaction the session began on its own (a plain query, such as the token check) is
+  committed first, keeping the objects it loaded: on SQLite a write could not safely
+  upgrade its read snapshot. (Writes belong in transaction(); any made outside one are
+  committed there.)
 `after_commit(callback)` defers a side effect (a metric now; events and emails later) until
 the outermost transaction has committed; it is dropped if that transaction, or the savepoint
 that registered it, rolls back.
@@ -140,8 +142,8 @@ def _savepoint(session: Session) -> Iterator[None]:
 
 
 def _end_read_transaction(session: Session) -> None:
-    """Commit what the session began by itself, keeping the objects it loaded: nothing in
-    them is stale for having been read in the transaction that just ended."""
+    """Commit what the session began by itself, keeping the objects it loaded (their state
+    is what that transaction saw; the unit rereads what it must lock)."""
     expire_on_commit = session.expire_on_commit
     session.expire_on_commit = False
     try:
