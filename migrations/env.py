@@ -118,6 +118,9 @@ def run_migrations_online():
                         raise RuntimeError(f"Migration broke foreign keys: {broken[:5]}")
         finally:
             if sqlite:  # the connection goes back to the pool: as the app expects it
+                # The check above began a transaction, in which the pragma would do nothing.
+                if connection.in_transaction():
+                    connection.rollback()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 

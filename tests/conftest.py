@@ -58,6 +58,11 @@ def empty_tables(app) -> None:
             db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in reversed(tables):
+                # A tree (categories.parent_id, ON DELETE RESTRICT) is cut loose first: SQLite
+                # checks a RESTRICT row by row, parents may come before their children.
+                for key in table.foreign_keys:
+                    if key.column.table is table:
+                        db.session.execute(table.update().values({key.parent.name: None}))
                 db.session.execute(table.delete())
         db.session.commit()
 
