@@ -243,3 +243,31 @@ Order.item_count = column_property(
     .scalar_subquery(),
     deferred=True,
 )
+
+
+class EventType(StrEnum):
+    """What the store tells the outside world (webhooks, emails)."""
+
+    ORDER_CREATED = "order.created"
+    ORDER_PAID = "order.paid"
+    ORDER_SHIPPED = "order.shipped"
+    ORDER_DELIVERED = "order.delivered"
+    ORDER_CANCELLED = "order.cancelled"
+    ORDER_REFUNDED = "order.refunded"
+    PAYMENT_FAILED = "payment.failed"
+    PRODUCT_OUT_OF_STOCK = "product.out_of_stock"
+
+
+class Event(db.Model):
+    """The outbox: written in the transaction of the change it reports; the worker fans it
+    out to webhook deliveries and emails (dispatched_at) and never deletes it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The public id (`webhook-id`, the payload's "id"), the same on every retry.
+    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(40))  # an EventType
+    data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -23,6 +23,7 @@ NEW_TABLES = {
     "idempotency_keys",
     "token_families",
     "categories",
+    "events",
 }
 # Replaced by token_families: a token revoked one by one became a login revoked as a whole.
 DROPPED_TABLES = {"revoked_tokens"}

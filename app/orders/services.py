@@ -1,8 +1,9 @@
 """Order placement, lifecycle and lookup.
 
 Placement is one transaction: the cart is emptied, app.inventory takes the stock (guarded
-UPDATEs, in product-id order) and the lines are snapshotted into the order with the prices
-the stock was taken at. Any failure rolls all of it back.
+UPDATEs, in product-id order), the lines are snapshotted into the order with the prices the
+stock was taken at, and the order.created event is written (app.events). Any failure rolls
+all of it back. Every status change writes its event (order.paid, ...) the same way.
 """
 
 from decimal import Decimal
@@ -11,13 +12,22 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload, undefer
 
-from app import inventory
+from app import events, inventory
 from app.db import after_commit, db, transaction, utcnow
 from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.fields import MAX_MONEY
 from app.inventory import Taken
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
-from app.models import CartItem, Order, OrderItem, OrderStatus, OrderStatusChange, User
+from app.models import (
+    CartItem,
+    EventType,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OrderStatusChange,
+    User,
+)
+from app.orders.schemas import OrderSchema
 from app.pagination import paginate
 
 TRANSITIONS = {
@@ -27,6 +37,19 @@ TRANSITIONS = {
     OrderStatus.DELIVERED: set(),
     OrderStatus.CANCELLED: set(),
 }
+
+
+STATUS_EVENTS = {
+    OrderStatus.PAID: EventType.ORDER_PAID,
+    OrderStatus.SHIPPED: EventType.ORDER_SHIPPED,
+    OrderStatus.DELIVERED: EventType.ORDER_DELIVERED,
+    OrderStatus.CANCELLED: EventType.ORDER_CANCELLED,
+}
+
+
+def _emit(event_type: EventType, order: Order) -> None:
+    """The event's `data.order` is the order exactly as GET /api/orders/<id> returns it."""
+    events.emit(event_type, {"order": OrderSchema().dump(order)})
 
 
 def place_order(user_id: int) -> Order:
@@ -72,17 +95,19 @@ def _place_order(user_id: int) -> Order:
                 .returning(Order.id)
             )
             session.execute(insert(OrderItem), [_item_row(order_id, item) for item in items])
-            history = {"status": OrderStatus.PENDING, "at": now, "changed_by": user_id}
-            session.execute(insert(OrderStatusChange).values(order_id=order_id, **history))
-            return Order(
+            # The first history row is the database's (a trigger on orders, see migrations).
+            opened = OrderStatusChange(status=OrderStatus.PENDING, at=now, changed_by=user_id)
+            order = Order(
                 id=order_id,
                 user_id=user_id,
                 status=OrderStatus.PENDING,
                 total=total,
                 created_at=now,
                 items=items,
-                status_history=[OrderStatusChange(**history)],
+                status_history=[opened],
             )
+            _emit(EventType.ORDER_CREATED, order)
+            return order
 
         order = inventory.take(lines, record_order)
         # Counted once committed: a caller's transaction (an Idempotency-Key) may still undo it.
@@ -130,7 +155,9 @@ def change_status(order_id: int, new_status: OrderStatus, actor: User) -> Order:
             lines = [(item.product_id, item.quantity) for item in order.items]
             inventory.put_back(lines, order_id=order_id, user_id=actor.id)
         session.add(OrderStatusChange(order_id=order_id, status=new_status, changed_by=actor.id))
-    db.session.refresh(order)
+        session.flush()
+        session.refresh(order)  # the status and history that GET will show
+        _emit(STATUS_EVENTS[new_status], order)
     return order
 
 
