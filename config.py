@@ -38,6 +38,30 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
+def env_floats(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    """A comma-separated list of non-negative numbers, e.g. "5,300,1800"."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return tuple(float(item) for item in default)
+    try:
+        numbers = tuple(float(item) for item in value.split(","))
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated numbers, got {value!r}") from None
+    if any(number < 0 for number in numbers):
+        raise ValueError(f"{name} must not hold negative numbers, got {value!r}")
+    return numbers
+
+
 def normalize_database_url(url: str) -> str:
     """Route PostgreSQL URLs to psycopg 3 (SQLAlchemy would pick psycopg2)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -83,6 +107,21 @@ class Config:
         self.RATELIMIT_WRITES = os.environ.get("RATELIMIT_WRITES", "120 per minute")
         # How many proxies in front of the app set X-Forwarded-For (0: trust none).
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+        # Outgoing webhooks (app.webhooks). Private, loopback, link-local and reserved
+        # destinations are refused unless allowed (development and tests allow them).
+        self.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool(
+            "WEBHOOKS_ALLOW_PRIVATE_NETWORKS", self.WEBHOOKS_PRIVATE_DEFAULT
+        )
+        self.WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+        # Seconds between attempts; the default is the Standard Webhooks schedule (about
+        # three days: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+        self.WEBHOOK_RETRY_SCHEDULE = env_floats(
+            "WEBHOOK_RETRY_SCHEDULE", (5, 300, 1800, 7200, 18000, 36000, 36000)
+        )
+        # A delivery claimed by a worker that died is claimed again once its lease ends.
+        self.OUTBOX_LEASE_SECONDS = env_float("OUTBOX_LEASE_SECONDS", 30.0)
+        # How often the worker looks for due work (at most 15 s after it falls due).
+        self.OUTBOX_POLL_SECONDS = env_float("OUTBOX_POLL_SECONDS", 1.0)
         self.CORS_ORIGINS = [
             origin.strip()
             for origin in os.environ.get("CORS_ORIGINS", "").split(",")
@@ -90,6 +129,7 @@ class Config:
         ]
 
     RATELIMIT_DEFAULT_ON = True
+    WEBHOOKS_PRIVATE_DEFAULT = False
     RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After
     RATELIMIT_STRATEGY = "moving-window"
     # Redis down: limit per worker in memory and log it, rather than fail every request.
@@ -143,6 +183,7 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = True
+    WEBHOOKS_PRIVATE_DEFAULT = True  # a receiver on localhost
 
 
 class TestingConfig(Config):
@@ -152,6 +193,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Tests log in as the same user many times; the rate-limit tests turn limits on.
     RATELIMIT_DEFAULT_ON = False
+    # Receivers run on loopback; the guard's tests turn it back on.
+    WEBHOOKS_PRIVATE_DEFAULT = True
 
 
 class ProductionConfig(Config):

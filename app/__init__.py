@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from app.health import blp as health_blp
     from app.orders.routes import blp as orders_blp
     from app.products.routes import blp as products_blp
+    from app.webhooks.routes import blp as webhooks_blp
 
     for blueprint in (
         auth_blp,
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
         cart_blp,
         orders_blp,
         admin_blp,
+        webhooks_blp,
         health_blp,
     ):
         api.register_blueprint(blueprint)

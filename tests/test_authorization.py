@@ -35,7 +35,15 @@ import pytest
 from sqlalchemy import select
 
 from app.db import db
-from app.models import Category, Order, Product, User
+from app.models import (
+    Category,
+    Event,
+    Order,
+    Product,
+    User,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem, cart_lines
 
@@ -96,6 +104,8 @@ class World:
             "product_id": self.mug,
             "category_id": self.mugs,
             "slug": self.mug_slug,
+            "subscription_id": self.hook,
+            "delivery_id": self.delivery,
         } | path_params
         kwargs = {"headers": self.headers(caller, row.token) | row.headers}
         if row.body is not None:
@@ -191,11 +201,31 @@ def world(client, auth, make_product, query) -> World:
     add(CUSTOMER_A, w.mug, 2)
     add(CUSTOMER_B, w.papers, 1)
 
+    hook = client.post(
+        "/api/admin/webhooks",
+        json={"url": "http://127.0.0.1:9/hooks", "events": ["order.created"]},
+        headers=w.headers(ADMIN),
+    )
+    assert hook.status_code == 201, hook.get_data(as_text=True)
+    w.hook = hook.get_json()["id"]
+    w.delivery = query(lambda s: _failed_delivery(s, w.hook))
+
     w.fixture_carts = {CUSTOMER_A: {w.mug: 2}, CUSTOMER_B: {w.papers: 1}, ADMIN: {}}
     w.a_orders = w.orders_of(CUSTOMER_A)
     assert w.carts() == w.fixture_carts
     assert [o[:2] for o in w.a_orders] == [(w.a_order["id"], "pending")]
     return w
+
+
+def _failed_delivery(session, subscription_id: int) -> int:
+    """A's order.created, delivered to the subscription in vain (as the worker leaves it)."""
+    event = session.scalar(select(Event).where(Event.type == "order.created"))
+    delivery = WebhookDelivery(
+        event_id=event.id, subscription_id=subscription_id, status="failed", attempts=7
+    )
+    session.add(delivery)
+    session.commit()
+    return delivery.id
 
 
 # --- outcome checks: check(world, caller, response) -------------------------------------------
@@ -410,6 +440,44 @@ def lists_every_order(w, caller, response):
     assert [(o["id"], o["user_id"]) for o in items] == [(w.a_order["id"], w.users[CUSTOMER_A].id)]
 
 
+def subscribes_to_order_paid(w, caller, response):
+    body = response.get_json()
+    assert body["secret"].startswith("whsec_")
+    assert response.headers["Location"].endswith(f"/api/admin/webhooks/{body['id']}")
+    stored = w.query(lambda s: s.get(WebhookSubscription, body["id"]))
+    assert (stored.url, stored.events) == ("http://127.0.0.1:9/paid", ["order.paid"])
+
+
+def lists_the_subscription(w, caller, response):
+    assert [hook["id"] for hook in response.get_json()["items"]] == [w.hook]
+
+
+def shows_the_subscription(w, caller, response):
+    assert response.get_json()["id"] == w.hook and "secret" not in response.get_json()
+
+
+def pauses_the_subscription(w, caller, response):
+    assert w.query(lambda s: s.get(WebhookSubscription, w.hook).active) is False
+
+
+def deletes_the_subscription(w, caller, response):
+    assert w.query(lambda s: s.get(WebhookSubscription, w.hook)) is None
+
+
+def rotates_the_secret(w, caller, response):
+    stored = w.query(lambda s: s.get(WebhookSubscription, w.hook))
+    assert response.get_json()["secret"] == stored.secret != stored.previous_secret
+
+
+def lists_the_delivery_log(w, caller, response):
+    assert response.get_json()["items"] == []  # no attempt was logged in the fixture
+
+
+def queues_the_delivery_again(w, caller, response):
+    delivery = w.query(lambda s: s.get(WebhookDelivery, w.delivery))
+    assert (delivery.status, response.get_json()["status"]) == ("pending", "pending")
+
+
 def lists_the_dripper(w, caller, response):
     assert [p["id"] for p in response.get_json()["items"]] == [w.dripper]
 
@@ -493,6 +561,16 @@ def everyone(outcome: Expect) -> dict:
 def every_user(outcome: Expect) -> dict:
     """Each signed-in caller gets `outcome` (about his own things); no token gets a 401."""
     return {**dict.fromkeys(CALLERS, outcome), "anonymous": UNAUTHENTICATED}
+
+
+def admins_only(outcome: Expect) -> dict:
+    """An admin gets `outcome`; customers a 403, no token a 401."""
+    return {
+        "anonymous": UNAUTHENTICATED,
+        "customer_a": FORBIDDEN,
+        "customer_b": FORBIDDEN,
+        "admin": outcome,
+    }
 
 
 OPERATIONS: dict[tuple[str, str], Row] = {
@@ -667,6 +745,29 @@ OPERATIONS: dict[tuple[str, str], Row] = {
         customer_a=FORBIDDEN,
         customer_b=FORBIDDEN,
         admin=expect(200, lists_every_order),
+    ),
+    ("POST", "/api/admin/webhooks"): Row(
+        **admins_only(expect(201, subscribes_to_order_paid)),
+        body=lambda w: {"url": "http://127.0.0.1:9/paid", "events": ["order.paid"]},
+    ),
+    ("GET", "/api/admin/webhooks"): Row(**admins_only(expect(200, lists_the_subscription))),
+    ("GET", "/api/admin/webhooks/{subscription_id}"): Row(
+        **admins_only(expect(200, shows_the_subscription))
+    ),
+    ("PATCH", "/api/admin/webhooks/{subscription_id}"): Row(
+        **admins_only(expect(200, pauses_the_subscription)), body=lambda w: {"active": False}
+    ),
+    ("DELETE", "/api/admin/webhooks/{subscription_id}"): Row(
+        **admins_only(expect(204, deletes_the_subscription))
+    ),
+    ("POST", "/api/admin/webhooks/{subscription_id}/rotate-secret"): Row(
+        **admins_only(expect(200, rotates_the_secret))
+    ),
+    ("GET", "/api/admin/webhooks/{subscription_id}/deliveries"): Row(
+        **admins_only(expect(200, lists_the_delivery_log))
+    ),
+    ("POST", "/api/admin/webhooks/deliveries/{delivery_id}/redeliver"): Row(
+        **admins_only(expect(202, queues_the_delivery_again))
     ),
     ("GET", "/api/admin/low-stock"): Row(
         anonymous=UNAUTHENTICATED,

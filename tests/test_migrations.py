@@ -24,6 +24,9 @@ NEW_TABLES = {
     "token_families",
     "categories",
     "events",
+    "webhook_subscriptions",
+    "webhook_deliveries",
+    "webhook_attempts",
 }
 # Replaced by token_families: a token revoked one by one became a login revoked as a whole.
 DROPPED_TABLES = {"revoked_tokens"}

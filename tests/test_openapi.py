@@ -12,7 +12,7 @@ from app import create_app
 from app.db import db
 
 COMMITTED_SPEC = Path(__file__).resolve().parents[1] / "openapi.json"
-TAGS = {"auth", "products", "categories", "cart", "orders", "admin", "operations"}
+TAGS = {"auth", "products", "categories", "cart", "orders", "admin", "webhooks", "operations"}
 METHODS = {"get", "post", "put", "patch", "delete"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 PROBLEM = "application/problem+json"
@@ -54,6 +54,14 @@ ADMIN_OPERATIONS = {
     ("/api/orders/{order_id}", "patch"),
     ("/api/admin/orders", "get"),
     ("/api/admin/low-stock", "get"),
+    ("/api/admin/webhooks", "post"),
+    ("/api/admin/webhooks", "get"),
+    ("/api/admin/webhooks/{subscription_id}", "get"),
+    ("/api/admin/webhooks/{subscription_id}", "patch"),
+    ("/api/admin/webhooks/{subscription_id}", "delete"),
+    ("/api/admin/webhooks/{subscription_id}/rotate-secret", "post"),
+    ("/api/admin/webhooks/{subscription_id}/deliveries", "get"),
+    ("/api/admin/webhooks/deliveries/{delivery_id}/redeliver", "post"),
 }
 # Public reads with an admin-only option (include_inactive): the token is optional, and the
 # option's 401/403 are documented.

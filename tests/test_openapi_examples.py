@@ -4,7 +4,8 @@ accepted by the server, on the store that `make run` seeds.
 
 The store for each operation: the seed catalog, the customer of the examples (registered and
 logged in with the example bodies themselves) holding a cart line of product 1 and a pending
-order 1, and an admin. Admin operations are also called by that customer: 403.
+order 1, an admin, and webhook subscription 1 with its delivery 1 of order 1's event. Admin
+operations are also called by that customer: 403.
 """
 
 import json
@@ -13,6 +14,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from app.db import db
+from app.models import WebhookDelivery
 from seed_data import seed_catalog
 from tests.test_openapi import COMMITTED_SPEC, METHODS, operations, resolve
 
@@ -105,6 +107,14 @@ def store(app, client, auth, spec):
             if "order" not in tokens:
                 assert client.post("/api/orders", headers=tokens[CUSTOMER]).status_code == 201
                 tokens["order"] = True
+        # Webhook subscription 1 (at another URL than the example's), and delivery 1: order
+        # 1's order.created for it, as the worker records it.
+        hook = {"url": "http://127.0.0.1:9/hooks", "events": ["order.created"]}
+        made = client.post("/api/admin/webhooks", json=hook, headers=tokens[ADMIN])
+        assert made.status_code == 201, made.get_json()
+        with app.app_context():
+            db.session.add(WebhookDelivery(event_id=1, subscription_id=made.get_json()["id"]))
+            db.session.commit()
         return tokens
 
     return build

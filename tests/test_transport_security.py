@@ -200,12 +200,19 @@ def test_a_cart_line_holds_a_bounded_quantity(client, auth, make_product, query)
 # --- outbound calls ---------------------------------------------------------------------------
 
 HTTP_CLIENTS = {"requests", "urllib", "urllib3", "httpx", "aiohttp", "http.client", "socket"}
+# The one way out: outgoing webhooks, behind the SSRF guard (tests/test_webhooks.py). The guard
+# resolves host names (socket) and reads URLs (urllib.parse); it opens no connection.
+OUTBOUND_MODULES = {"webhooks/destinations.py"}
 
 
 def test_the_app_makes_no_outbound_requests():
     """No server-side request forgery and no unsafe consumption of other APIs: app/ opens no
-    connections of its own (the database and Redis go through their drivers)."""
-    for source in Path(app_package.__file__).parent.rglob("*.py"):
+    connections of its own (the database and Redis go through their drivers), but for the
+    webhook modules named above."""
+    package = Path(app_package.__file__).parent
+    for source in package.rglob("*.py"):
+        if source.relative_to(package).as_posix() in OUTBOUND_MODULES:
+            continue
         tree = ast.parse(source.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

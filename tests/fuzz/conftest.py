@@ -70,7 +70,9 @@ def respect_server_state(case) -> None:
       the policy (tests/test_passwords.py covers the refusals);
     - a category reference (`parent_id`, `category_id`) is null: whether the id exists, or
       would put a category below itself, is the documented 422 (tests/test_categories.py);
-    - `min_price` above `max_price` is swapped (the 422 for it: tests/test_catalog.py)."""
+    - `min_price` above `max_price` is swapped (the 422 for it: tests/test_catalog.py);
+    - a webhook `url` is made unique per example (a second subscription to one URL is the
+      documented 422, tests/test_webhooks.py)."""
     if case.headers and KEY_PATTERN.fullmatch(case.headers.get(HEADER, "")):
         case.headers[HEADER] = uuid.uuid4().hex
     negative = case.meta is not None and case.meta.generation.mode.is_negative
@@ -83,6 +85,8 @@ def respect_server_state(case) -> None:
     with contextlib.suppress(TypeError, ValueError, ArithmeticError):
         if low is not None and high is not None and Decimal(str(low)) > Decimal(str(high)):
             query["min_price"], query["max_price"] = high, low
+    if isinstance(body.get("url"), str):
+        body["url"] = f"http://127.0.0.1:9/fuzzed/{uuid.uuid4().hex}"
     if isinstance(body.get("current_password"), str):
         body["current_password"] = DEFAULT_PASSWORD
     for field in ("password", "new_password"):
