@@ -42,7 +42,7 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-run: migrate seed serve ## virtualenv, migrate, seed, serve on SQLite at http://127.0.0.1:5000
+run: migrate seed serve ## virtualenv, migrate, seed, web server and worker on SQLite at http://127.0.0.1:5000
 
 migrate: install ## apply the migrations to DATABASE_URL (default instance/store.db)
 	$(BIN)/flask --app app db upgrade
@@ -50,7 +50,10 @@ migrate: install ## apply the migrations to DATABASE_URL (default instance/store
 seed: install ## load the demo catalog and admin (idempotent)
 	$(BIN)/python seed_data.py
 
-serve: install ## start the development server (HOST, PORT)
+# The web server and one background worker together; Ctrl-C (or the server exiting) stops both.
+serve: install ## start the development server and one worker (HOST, PORT)
+	$(BIN)/flask --app app worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python run.py
 
 test: lint audit-code audit-deps-if-reachable test-sqlite test-postgres ## lint, audits, the suite on SQLite and PostgreSQL

@@ -99,7 +99,10 @@ class Config:
         # Rate limits (Flask-Limiter). Redis shares the counts between workers; memory is
         # per worker. Limits are "N per minute;M per hour" strings, tunable per deployment.
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", self.RATELIMIT_DEFAULT_ON)
-        self.RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        # The worker's queue without Redis: a SQLite file (None: instance/queue.db).
+        self.QUEUE_SQLITE_PATH = os.environ.get("QUEUE_SQLITE_PATH") or None
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # Separates the counts of deployments sharing one Redis.
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "store")
         self.RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per minute;20 per hour")

@@ -1,13 +1,16 @@
 """CLI commands, registered on the app: `flask --app app <command>`."""
 
+import threading
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from app.auth.services import ensure_admin, prune_expired_token_families
 from app.errors import ValidationFailed
 from app.idempotency import prune_expired as prune_expired_keys
+from app.worker import Consumer, make_huey
 
 
 @click.command("create-admin")
@@ -37,6 +40,26 @@ def prune_expired_command() -> None:
     click.echo(f"Deleted {keys} expired idempotency key(s) and {logins} expired login(s).")
 
 
+@click.command("worker")
+@with_appcontext
+@click.option("--threads", default=4, show_default=True, help="Tasks run at once (2 or more).")
+def worker_command(threads: int) -> None:
+    """Run the background worker until SIGTERM: webhooks, emails, housekeeping (app.worker)."""
+    stopping = threading.Event()
+    queue, pump = make_huey(current_app._get_current_object(), stopping)
+    consumer = Consumer(
+        queue,
+        stopping,
+        workers=max(threads, 2),  # one of them runs the pump
+        worker_type="thread",
+        periodic=True,
+        graceful_signal="TERM",  # SIGTERM lets the tasks in hand finish
+    )
+    pump()  # the first minute's pump, at once
+    consumer.run()
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(prune_expired_command)
+    app.cli.add_command(worker_command)

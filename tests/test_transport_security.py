@@ -200,9 +200,28 @@ def test_a_cart_line_holds_a_bounded_quantity(client, auth, make_product, query)
 # --- outbound calls ---------------------------------------------------------------------------
 
 HTTP_CLIENTS = {"requests", "urllib", "urllib3", "httpx", "aiohttp", "http.client", "socket"}
-# The one way out: outgoing webhooks, behind the SSRF guard (tests/test_webhooks.py). The guard
-# resolves host names (socket) and reads URLs (urllib.parse); it opens no connection.
-OUTBOUND_MODULES = {"webhooks/destinations.py"}
+# The one way out: outgoing webhooks, sent by the worker (delivery.py, requests) only after the
+# SSRF guard (destinations.py: resolves host names, opens no connection) let the URL through.
+OUTBOUND_MODULES = {"webhooks/destinations.py", "webhooks/delivery.py"}
+
+
+def test_webhooks_are_sent_only_past_the_guard():
+    """Every function of delivery.py that posts also calls the guard first."""
+    package = Path(app_package.__file__).parent
+    tree = ast.parse((package / "webhooks" / "delivery.py").read_text())
+    posting = 0
+    for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
+        lines: dict[str, list[int]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                lines.setdefault(name, []).append(node.lineno)
+        if "post" in lines:
+            posting += 1
+            guard = lines.get("check_destination", [])
+            assert guard and min(guard) < min(lines["post"]), function.name
+    assert posting == 1
 
 
 def test_the_app_makes_no_outbound_requests():

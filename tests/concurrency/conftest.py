@@ -28,3 +28,30 @@ def start_live_store(app, tmp_path):
 def live_store(start_live_store):
     # Load tests: thousands of writes from a few users would trip the per-user write limit.
     return start_live_store(RATELIMIT_ENABLED="false")
+
+
+@pytest.fixture
+def receiver():
+    from tests.concurrency.worker import Receiver
+
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def start_worker(database_url, tmp_path):
+    """Start `flask --app app worker` on the session database: start_worker(**env). Every
+    worker started is stopped (SIGTERM) before the tables are emptied."""
+    from tests.concurrency.worker import Worker
+
+    workers = []
+
+    def start(**env: str) -> "Worker":
+        worker = Worker(database_url, tmp_path / "queue.db", tmp_path / "worker.log", **env)
+        workers.append(worker.start())
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -185,3 +185,24 @@ def test_entrypoint_skips_migrations_when_told(image_env, tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def test_entrypoint_runs_the_worker_until_sigterm(image_env, tmp_path):
+    """`docker run IMAGE worker`: the background worker, on the image's environment; SIGTERM
+    lets it finish what it holds and exit 0."""
+    migrated = run(image_env, "./docker-entrypoint.sh", "flask", "--app", "app", "db", "upgrade")
+    assert migrated.returncode == 0, migrated.stderr
+    env = {**image_env, "QUEUE_SQLITE_PATH": str(tmp_path / "queue.db")}
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["./docker-entrypoint.sh", "worker"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "app.worker.pump" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, log.read_text()

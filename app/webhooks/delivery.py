@@ -1,0 +1,203 @@
+"""Webhook delivery, run by the worker (app.worker); requests never come here.
+
+- `dispatch_events`: every event not yet dispatched becomes a delivery for each active
+  subscription to its type (one transaction: the deliveries and the event's dispatched_at).
+- `claim_due`: due deliveries are leased for OUTBOX_LEASE_SECONDS (FOR UPDATE SKIP LOCKED on
+  PostgreSQL; SQLite has one writer), so two workers never send one at once; a lease whose
+  worker died runs out and the delivery is claimed again.
+- `attempt`: one signed POST, logged; 2xx delivers, 410 disables the subscription, anything
+  else (an error, a timeout, a redirect) waits for the next step of WEBHOOK_RETRY_SCHEDULE
+  (with jitter, and never sooner than a 429/503's Retry-After) until the schedule runs out.
+
+Bodies are signed per Standard Webhooks with the `standardwebhooks` package: `webhook-id` is
+the event's id on every attempt; after a secret rotation both secrets sign.
+"""
+
+import json
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+import requests
+from flask import current_app
+from sqlalchemy import insert, or_, select, update
+from standardwebhooks.webhooks import Webhook
+
+from app.db import db, transaction, utcnow
+from app.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from app.webhooks.destinations import UnsafeDestination, check_destination
+
+BATCH = 100
+JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %
+MAX_RETRY_AFTER = timedelta(days=1)
+USER_AGENT = "flask-store-webhooks/1"
+
+
+def _locked(stmt):
+    """Skip rows another worker holds (PostgreSQL); SQLite's write lock serialises anyway."""
+    if db.engine.dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+def dispatch_events() -> int:
+    """Fan the undispatched events out to their subscriptions; returns how many events."""
+    now = utcnow()
+    with transaction() as session:
+        events = session.scalars(
+            _locked(
+                select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(BATCH)
+            )
+        ).all()
+        if not events:
+            return 0
+        subscriptions = session.scalars(
+            select(WebhookSubscription).where(WebhookSubscription.active)
+        ).all()
+        rows = [
+            {"event_id": event.id, "subscription_id": subscription.id, "next_attempt_at": now}
+            for event in events
+            for subscription in subscriptions
+            if event.type in subscription.events
+        ]
+        if rows:
+            session.execute(insert(WebhookDelivery), rows)
+        session.execute(
+            update(Event)
+            .where(Event.id.in_([event.id for event in events]))
+            .values(dispatched_at=now)
+        )
+    return len(events)
+
+
+def claim_due() -> list[int]:
+    """Lease the deliveries that are due; returns their ids."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    with transaction() as session:
+        ids = session.scalars(
+            _locked(
+                select(WebhookDelivery.id)
+                .where(
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
+                    WebhookDelivery.next_attempt_at <= now,
+                    or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+                )
+                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                .limit(BATCH)
+            )
+        ).all()
+        if ids:
+            session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(ids))
+                .values(lease_until=now + lease)
+            )
+    return list(ids)
+
+
+def payload(event: Event) -> str:
+    return json.dumps(
+        {
+            "id": event.uid,
+            "type": event.type,
+            "created_at": event.created_at.isoformat(),
+            "data": event.data,
+        },
+        separators=(",", ":"),
+    )
+
+
+def signature(subscription: WebhookSubscription, msg_id: str, at: datetime, body: str) -> str:
+    """`v1,<sig>`; during a rotation's overlap the old secret's signature follows."""
+    secrets = [subscription.secret]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires and expires > utcnow():
+        secrets.append(subscription.previous_secret)
+    return " ".join(Webhook(secret).sign(msg_id, at, body) for secret in secrets)
+
+
+def attempt(delivery_id: int) -> None:
+    """One attempt at a leased delivery, and what follows from its outcome."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return  # delivered, failed or deleted meanwhile
+    subscription, event = delivery.subscription, delivery.event
+    url, active, body = subscription.url, subscription.active, payload(event)
+    sent_at = datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": event.uid,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signature(subscription, event.uid, sent_at, body),
+    }
+    db.session.rollback()  # no transaction stays open while the receiver takes its time
+    if not active:  # disabled after the event was dispatched: nothing to retry
+        _record(delivery_id, None, "The subscription is disabled.", 0, None, final=True)
+        return
+    config = current_app.config
+    status_code, error, retry_after = None, None, None
+    started = time.perf_counter()
+    try:
+        check_destination(url, allow_private=config["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"])
+        response = requests.post(
+            url,
+            data=body.encode(),
+            headers=headers,
+            timeout=config["WEBHOOK_TIMEOUT_SECONDS"],
+            allow_redirects=False,  # a redirect could lead past the guard
+        )
+        status_code = response.status_code
+        retry_after = response.headers.get("Retry-After")
+        response.close()
+    except UnsafeDestination as refused:
+        error = str(refused)
+    except requests.RequestException as failed:
+        error = f"{type(failed).__name__}: {failed}"[:500]
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    _record(delivery_id, status_code, error, duration_ms, retry_after)
+
+
+def _record(delivery_id, status_code, error, duration_ms, retry_after, *, final=False) -> None:
+    now = utcnow()
+    with transaction() as session:
+        delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            return
+        delivery.attempts += 1
+        session.add(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                subscription_id=delivery.subscription_id,
+                event_id=delivery.event_id,
+                attempt=delivery.attempts,
+                status_code=status_code,
+                error=error,
+                duration_ms=duration_ms,
+                at=now,
+            )
+        )
+        delivery.lease_until = None
+        if status_code is not None and 200 <= status_code < 300:
+            delivery.status, delivery.finished_at = DeliveryStatus.DELIVERED, now
+            return
+        if status_code == 410:  # the receiver is gone for good
+            delivery.subscription.active = False
+            delivery.status, delivery.finished_at = DeliveryStatus.FAILED, now
+            return
+        wait = None if final else _next_wait(delivery.attempts, status_code, retry_after)
+        if wait is None:
+            delivery.status, delivery.finished_at = DeliveryStatus.FAILED, now
+        else:
+            delivery.next_attempt_at = now + wait
+
+
+def _next_wait(attempts: int, status_code: int | None, retry_after: str | None):
+    schedule = current_app.config["WEBHOOK_RETRY_SCHEDULE"]
+    if attempts > len(schedule):
+        return None
+    wait = timedelta(seconds=schedule[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER))
+    if status_code in (429, 503) and retry_after and retry_after.strip().isdigit():
+        wait = max(wait, min(timedelta(seconds=int(retry_after)), MAX_RETRY_AFTER))
+    return wait

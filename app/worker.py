@@ -1,0 +1,86 @@
+"""The background worker: Huey, over Redis when REDIS_URL is set, else a SQLite file in the
+instance folder (the embedded default; same tasks either way).
+
+`flask --app app worker` runs the consumer until SIGTERM, which lets the tasks in hand finish.
+The outbox rows in the database are the truth, not the queue: Huey's Redis storage pops a task
+before running it, so a worker killed mid-task loses that task, and the leases in the outbox
+bring the work back (app.webhooks.delivery).
+
+Tasks:
+- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out and hands each
+  due delivery to `deliver`; started when the consumer starts and every minute after, so due
+  work waits a few seconds at most;
+- `deliver(id)`: one webhook attempt, on one of the consumer's threads;
+- `housekeeping`: hourly, prunes expired token families and idempotency keys.
+"""
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import huey.consumer
+from flask import Flask, current_app
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+PUMP_SECONDS = 55  # the next minute's pump takes over
+log = logging.getLogger(__name__)
+
+
+class Consumer(huey.consumer.Consumer):
+    """Huey's consumer, which also tells the pump to stop polling when it stops."""
+
+    def __init__(self, huey_: Huey, stopping: threading.Event, **options):
+        super().__init__(huey_, **options)
+        self.stopping = stopping
+
+    def stop(self, graceful=False):
+        self.stopping.set()
+        super().stop(graceful)
+
+
+def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[], object]]:
+    """The queue with its tasks (each runs in an app context of `app`), and the pump task,
+    which polls until `stopping` is set."""
+    if app.config["REDIS_URL"]:
+        queue = RedisHuey("store", url=app.config["REDIS_URL"])
+    else:
+        path = app.config["QUEUE_SQLITE_PATH"] or os.path.join(app.instance_path, "queue.db")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        queue = SqliteHuey("store", filename=path)
+
+    @queue.task()
+    def deliver(delivery_id: int) -> None:
+        from app.webhooks.delivery import attempt
+
+        with app.app_context():
+            attempt(delivery_id)
+
+    @queue.task()
+    def pump() -> None:
+        from app.webhooks.delivery import claim_due, dispatch_events
+
+        until = time.monotonic() + PUMP_SECONDS
+        while time.monotonic() < until and not stopping.is_set():
+            with app.app_context():
+                dispatch_events()
+                for delivery_id in claim_due():
+                    deliver(delivery_id)
+                pause = current_app.config["OUTBOX_POLL_SECONDS"]
+            stopping.wait(pause)
+
+    @queue.periodic_task(crontab(minute="*"))
+    def pump_every_minute() -> None:
+        pump.call_local()
+
+    @queue.periodic_task(crontab(minute="17"))
+    def housekeeping() -> None:
+        from app.auth.services import prune_expired_token_families
+        from app.idempotency import prune_expired
+
+        with app.app_context():
+            families, keys = prune_expired_token_families(), prune_expired()
+        log.info("Pruned %d token families and %d idempotency keys", families, keys)
+
+    return queue, pump
