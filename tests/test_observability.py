@@ -10,7 +10,10 @@ import socket
 import time
 
 import pytest
+from sqlalchemy import select
 
+from app.db import utcnow
+from app.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tests.helpers import assert_problem
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -242,3 +245,48 @@ def test_readyz_gives_up_on_a_database_that_hangs(make_app, silent_server):
 def test_readyz_is_503_when_the_database_is_not_migrated(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.db'}")
     assert_problem(app.test_client().get("/readyz"), 503)
+
+
+def test_metrics_show_the_outbox_and_the_webhook_attempts(make_app, auth, make_product, query):
+    """Read from the database at each scrape: what the worker process did shows here."""
+    client = make_app(METRICS_ENABLED=True).test_client()
+    product = make_product(stock=3)
+    line = {"product_id": product.id, "quantity": 1}
+    assert client.post("/api/cart", json=line, headers=auth.customer).status_code == 200
+    assert client.post("/api/orders", headers=auth.customer).status_code == 201
+
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert sample(metrics, "store_outbox_backlog") == 1  # the order.created not dispatched
+    assert sample(metrics, "store_outbox_oldest_due_age_seconds") >= 0
+
+    def log_attempts(session):
+        hook = WebhookSubscription(url="http://127.0.0.1:9/h", events=["order.created"], secret="s")
+        session.add(hook)
+        session.flush()
+        event = session.scalars(select(Event)).one()
+        event.dispatched_at = utcnow()
+        delivery = WebhookDelivery(event_id=event.id, subscription_id=hook.id, status="delivered")
+        session.add(delivery)
+        session.flush()
+        for number, (status_code, error) in enumerate(
+            [(None, "Timeout"), (500, None), (200, None)]
+        ):
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery.id,
+                    subscription_id=hook.id,
+                    event_id=event.id,
+                    attempt=number,
+                    status_code=status_code,
+                    error=error,
+                    duration_ms=5,
+                )
+            )
+        session.commit()
+
+    query(log_attempts)
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert sample(metrics, "store_outbox_backlog") == 0
+    assert sample(metrics, "store_outbox_oldest_due_age_seconds") == 0
+    for outcome in ("delivered", "refused", "failed"):
+        assert sample(metrics, "store_webhook_attempts_total", outcome=outcome) == 1

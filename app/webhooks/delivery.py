@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from standardwebhooks.webhooks import Webhook
 
 from app.db import db, transaction, utcnow
@@ -201,3 +201,34 @@ def _next_wait(attempts: int, status_code: int | None, retry_after: str | None):
     if status_code in (429, 503) and retry_after and retry_after.strip().isdigit():
         wait = max(wait, min(timedelta(seconds=int(retry_after)), MAX_RETRY_AFTER))
     return wait
+
+
+def backlog() -> tuple[int, float]:
+    """(events not dispatched + deliveries pending, seconds the oldest due one has waited)."""
+    now = utcnow()
+    events = db.session.execute(
+        select(func.count(), func.min(Event.created_at)).where(Event.dispatched_at.is_(None))
+    ).one()
+    pending = WebhookDelivery.status == DeliveryStatus.PENDING
+    deliveries = db.session.execute(
+        select(
+            func.count(),
+            func.min(
+                case((WebhookDelivery.next_attempt_at <= now, WebhookDelivery.next_attempt_at))
+            ),
+        ).where(pending)
+    ).one()
+    due = [at for at in (events[1], deliveries[1]) if at is not None]
+    oldest = max((now - min(due)).total_seconds(), 0.0) if due else 0.0
+    return events[0] + deliveries[0], oldest
+
+
+def attempt_outcomes() -> dict[str, int]:
+    """Attempts so far: delivered (2xx), refused (another status) or failed (no answer)."""
+    outcome = case(
+        (WebhookAttempt.status_code.between(200, 299), "delivered"),
+        (WebhookAttempt.status_code.is_not(None), "refused"),
+        else_="failed",
+    )
+    rows = db.session.execute(select(outcome, func.count()).group_by(outcome)).all()
+    return {"delivered": 0, "refused": 0, "failed": 0} | dict(rows)
