@@ -125,6 +125,27 @@ class Config:
         self.OUTBOX_LEASE_SECONDS = env_float("OUTBOX_LEASE_SECONDS", 30.0)
         # How often the worker looks for due work (at most 15 s after it falls due).
         self.OUTBOX_POLL_SECONDS = env_float("OUTBOX_POLL_SECONDS", 1.0)
+        # Email (Flask-Mail), sent by the worker. Without MAIL_SERVER each message is written
+        # to MAIL_FOLDER (None: instance/mail/) as an .eml file and logged instead.
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+        self.MAIL_PORT = env_int("MAIL_PORT", 25)
+        self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+        self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "store@localhost")
+        self.MAIL_FOLDER = os.environ.get("MAIL_FOLDER") or None
+        # Flask-Mail would not send under TESTING; app.mail decides instead (MAIL_SERVER).
+        self.MAIL_SUPPRESS_SEND = False
+        self.PASSWORD_RESET_URL = os.environ.get(
+            "PASSWORD_RESET_URL", "http://127.0.0.1:5000/reset-password?token={token}"
+        )
+        self.PASSWORD_RESET_TTL_SECONDS = env_int("PASSWORD_RESET_TTL_SECONDS", 1800)
+        # Reset requests: per address asked for, and per client IP.
+        self.RATELIMIT_PASSWORD_FORGOT = os.environ.get("RATELIMIT_PASSWORD_FORGOT", "3 per hour")
+        self.RATELIMIT_PASSWORD_FORGOT_IP = os.environ.get(
+            "RATELIMIT_PASSWORD_FORGOT_IP", "10 per hour"
+        )
         self.CORS_ORIGINS = [
             origin.strip()
             for origin in os.environ.get("CORS_ORIGINS", "").split(",")

@@ -52,7 +52,7 @@ def _configure_database(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
     from app.db import db
-    from app.extensions import api, jwt, limiter, migrate
+    from app.extensions import api, jwt, limiter, mail, migrate
     from app.fields import Int64Converter, Money
     from app.metrics import init_metrics
     from app.openapi import id_path_schema
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     jwt.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
     init_metrics(app)
     register_jwt_callbacks(jwt)
     api.init_app(app)

@@ -75,8 +75,8 @@ def client_ip() -> str:
     return f"ip:{_address()}"
 
 
-def _name_in_body() -> str | None:
-    """The body's `username` when it is a JSON object holding a string, read as the view's
+def _name_in_body(field: str = "username") -> str | None:
+    """The body's `field` when it is a JSON object holding a string, read as the view's
     parser (webargs) reads it: UTF-8 JSON of a JSON content type. Anything else is None."""
     if not request.is_json:
         return None
@@ -87,7 +87,7 @@ def _name_in_body() -> str | None:
         data = json.loads(request.get_data(cache=True).decode("utf-8"))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    name = data.get("username") if isinstance(data, dict) else None
+    name = data.get(field) if isinstance(data, dict) else None
     return name if isinstance(name, str) else None
 
 
@@ -110,6 +110,16 @@ def account_in_body() -> str:
     if "rate_limit_account" not in g:
         g.rate_limit_account = _account_key()
     return g.rate_limit_account
+
+
+@never_raises(fallback=lambda: f"mail:unresolved:{_address()}")
+def address_in_body() -> str:
+    """The address a password reset asks for, as accounts store it (case-folded): one budget
+    per address, however it is typed."""
+    address = _name_in_body("email")
+    if address is None:
+        return f"mail:none:{_address()}"
+    return f"mail:{_part(login_key(address))}"
 
 
 @never_raises(fallback=client_ip)

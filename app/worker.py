@@ -7,10 +7,10 @@ before running it, so a worker killed mid-task loses that task, and the leases i
 bring the work back (app.webhooks.delivery).
 
 Tasks:
-- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out and hands each
-  due delivery to `deliver`; started when the consumer starts and every minute after, so due
-  work waits a few seconds at most;
-- `deliver(id)`: one webhook attempt, on one of the consumer's threads;
+- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out (app.outbox)
+  and hands each due delivery to `deliver` and each due email to `send_email`; started when
+  the consumer starts and every minute after, so due work waits a few seconds at most;
+- `deliver(id)`: one webhook attempt; `send_email(id)`: one email (app.mail);
 - `housekeeping`: hourly, prunes expired token families and idempotency keys.
 """
 
@@ -58,8 +58,17 @@ def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[],
             attempt(delivery_id)
 
     @queue.task()
+    def send_email(email_id: int) -> None:
+        from app.mail import send
+
+        with app.app_context():
+            send(email_id)
+
+    @queue.task()
     def pump() -> None:
-        from app.webhooks.delivery import claim_due, dispatch_events
+        from app import mail
+        from app.outbox import dispatch_events
+        from app.webhooks.delivery import claim_due
 
         until = time.monotonic() + PUMP_SECONDS
         while time.monotonic() < until and not stopping.is_set():
@@ -67,6 +76,8 @@ def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[],
                 dispatch_events()
                 for delivery_id in claim_due():
                     deliver(delivery_id)
+                for email_id in mail.claim_due():
+                    send_email(email_id)
                 pause = current_app.config["OUTBOX_POLL_SECONDS"]
             stopping.wait(pause)
 

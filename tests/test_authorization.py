@@ -39,6 +39,7 @@ from app.models import (
     Category,
     Event,
     Order,
+    OutgoingEmail,
     Product,
     User,
     WebhookDelivery,
@@ -257,6 +258,15 @@ def registers_a_customer(w, caller, response):
     assert body["is_admin"] is False
     user = w.query(lambda s: s.scalar(select(User).where(User.username == "newcomer")))
     assert user is not None and user.is_admin is False and user.id == body["id"]
+
+
+def queues_a_reset_for_a(w, caller, response):
+    """The reset goes to A's address, whoever asked: the asker learns nothing."""
+    assert response.get_json() == {
+        "detail": "If an account has that address, a reset link is on its way."
+    }
+    recipients = w.query(lambda s: s.scalars(select(OutgoingEmail.recipient)).all())
+    assert recipients == [w.users[CUSTOMER_A].email]
 
 
 def logs_in_as_a(w, caller, response):
@@ -586,6 +596,15 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("POST", "/api/auth/login"): Row(
         **everyone(expect(200, logs_in_as_a)),
         body=lambda w: {"username": "alice", "password": DEFAULT_PASSWORD},
+    ),
+    ("POST", "/api/auth/password/forgot"): Row(
+        **everyone(expect(202, queues_a_reset_for_a)),
+        body=lambda w: {"email": w.users[CUSTOMER_A].email},
+    ),
+    ("POST", "/api/auth/password/reset"): Row(
+        # Whoever sends it: a token nobody was sent is refused, and nothing changes.
+        **everyone(expect(422)),
+        body=lambda w: {"token": "never-sent", "new_password": NEW_PASSWORD},
     ),
     ("GET", "/api/products"): Row(**everyone(expect(200, lists_the_catalog, same_for_everyone))),
     ("GET", "/api/products/{product_id}"): Row(

@@ -27,6 +27,8 @@ NEW_TABLES = {
     "webhook_subscriptions",
     "webhook_deliveries",
     "webhook_attempts",
+    "outgoing_emails",
+    "password_resets",
 }
 # Replaced by token_families: a token revoked one by one became a login revoked as a whole.
 DROPPED_TABLES = {"revoked_tokens"}

@@ -73,6 +73,8 @@ ADMIN_OPTION_OPERATIONS = {
 PUBLIC_OPERATIONS = {
     ("/api/auth/register", "post"),
     ("/api/auth/login", "post"),
+    ("/api/auth/password/forgot", "post"),
+    ("/api/auth/password/reset", "post"),
     ("/api/categories", "get"),
     ("/api/categories/{category_id}", "get"),
     ("/healthz", "get"),

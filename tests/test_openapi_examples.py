@@ -4,17 +4,22 @@ accepted by the server, on the store that `make run` seeds.
 
 The store for each operation: the seed catalog, the customer of the examples (registered and
 logged in with the example bodies themselves) holding a cart line of product 1 and a pending
-order 1, an admin, and webhook subscription 1 with its delivery 1 of order 1's event. Admin
-operations are also called by that customer: 403.
+order 1, an admin, webhook subscription 1 with its delivery 1 of order 1's event, and a reset
+token (the example's) sent to the customer. Admin operations are also called by that customer:
+403.
 """
 
+import hashlib
 import json
+from datetime import timedelta
 
 import pytest
 from openapi_schema_validator import OAS30Validator
+from sqlalchemy import select
 
-from app.db import db
-from app.models import WebhookDelivery
+from app.auth.schemas import RESET_TOKEN_EXAMPLE
+from app.db import db, utcnow
+from app.models import PasswordReset, User, WebhookDelivery
 from seed_data import seed_catalog
 from tests.test_openapi import COMMITTED_SPEC, METHODS, operations, resolve
 
@@ -114,6 +119,15 @@ def store(app, client, auth, spec):
         assert made.status_code == 201, made.get_json()
         with app.app_context():
             db.session.add(WebhookDelivery(event_id=1, subscription_id=made.get_json()["id"]))
+            # The reset email's token of the example body, sent to the example customer.
+            customer = db.session.scalar(select(User).where(User.username == "alice"))
+            db.session.add(
+                PasswordReset(
+                    user_id=customer.id,
+                    token_hash=hashlib.sha256(RESET_TOKEN_EXAMPLE.encode()).hexdigest(),
+                    expires_at=utcnow() + timedelta(minutes=30),
+                )
+            )
             db.session.commit()
         return tokens
 

@@ -3,14 +3,17 @@ from flask_jwt_extended import current_user, get_jwt
 from app.auth import services
 from app.auth.decorators import login_required
 from app.auth.schemas import (
+    AcceptedSchema,
     LoginSchema,
     PasswordChangeSchema,
+    PasswordForgotSchema,
+    PasswordResetSchema,
     RegisterSchema,
     TokenPairSchema,
     UserSchema,
 )
 from app.extensions import limiter
-from app.limits import account_in_body, client_ip, configured, limit_writes
+from app.limits import account_in_body, address_in_body, client_ip, configured, limit_writes
 from app.routing import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
@@ -70,3 +73,25 @@ def logout():
 def change_password(data):
     """Change the password: every login of the user ends, and a new one starts"""
     return services.change_password(current_user, data["current_password"], data["new_password"])
+
+
+@blp.post("/password/forgot")
+@limiter.limit(configured("PASSWORD_FORGOT_IP"), key_func=client_ip)
+@limiter.limit(configured("PASSWORD_FORGOT"), key_func=address_in_body)
+@blp.arguments(PasswordForgotSchema)
+@blp.response(202, AcceptedSchema)
+def forgot_password(data):
+    """Email a password-reset link (the same 202 whether or not the address has an account)"""
+    return services.request_password_reset(data["email"])
+
+
+@blp.post("/password/reset")
+@limiter.limit(configured("LOGIN"), key_func=client_ip)
+@blp.arguments(PasswordResetSchema)
+@blp.response(200, TokenPairSchema)
+def reset_password(data):
+    """Set a new password with the token of the reset email; every other login ends
+
+    A used, expired or unknown token is a 422 on `token`.
+    """
+    return services.reset_password(data["token"], data["new_password"])

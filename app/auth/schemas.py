@@ -118,3 +118,30 @@ class TokenPairSchema(ResponseSchema):
     expires_in = ma.fields.Integer(
         metadata={"description": "Seconds the access token lives", "example": 900}
     )
+
+
+class PasswordForgotSchema(ma.Schema):
+    email = AccountEmail(
+        required=True,
+        validate=validate.Length(max=MAX_EMAIL_LENGTH),
+        metadata={"example": "alice@example.com"},
+    )
+
+
+RESET_TOKEN_EXAMPLE = "q4Xb7Lr2Vn9Kp3Wm8Ty6Zc1Hd5Jf0Gs4Ae7Ui2Oy9Ev"
+
+
+class PasswordResetSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=[validate.Length(min=1, max=200), no_control_characters],
+        metadata={"description": "The token of the reset email", "example": RESET_TOKEN_EXAMPLE},
+    )
+    new_password = NewPassword(metadata={"example": "staple-battery-horse-correct"})
+
+
+class AcceptedSchema(ResponseSchema):
+    detail = ma.fields.String(
+        metadata={"example": "If an account has that address, a reset link is on its way."}
+    )

@@ -2,11 +2,15 @@
 
 A login starts a token family (models.TokenFamily); its access and refresh tokens carry the
 family id. Refreshing rotates the refresh token; presenting a rotated-away one means a copy
-leaked, so the whole family is revoked. Logout revokes the family, a password change every
-family of the user.
+leaked, so the whole family is revoked. Logout revokes the family, a password change or reset
+every family of the user. A password reset is a single-use token, stored as its SHA-256 and
+sent by email through the outbox (app.mail).
 """
 
+import hashlib
+import secrets
 import uuid
+from datetime import timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
@@ -25,7 +29,8 @@ from app.auth.passwords import hash_password, needs_rehash, password_problem, ve
 from app.db import db, transaction, utcnow
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.fields import bad_text
-from app.models import TokenFamily, User
+from app.mail import queue_email
+from app.models import PasswordReset, TokenFamily, User
 
 BAD_CREDENTIALS = "Invalid username or password."
 REFRESH_REFUSED = (
@@ -209,6 +214,68 @@ def change_password(user: User, current_password: str, new_password: str) -> dic
     new_hash = hash_password(new_password)
     # One transaction: the new password never stands beside a login it should have ended.
     with transaction():
+        user.password_hash = new_hash
+        _revoke(TokenFamily.user_id == user.id)
+        return issue_tokens(user)
+
+
+# --- password reset ----------------------------------------------------------------------
+
+RESET_SENT = "If an account has that address, a reset link is on its way."
+RESET_REFUSED = "Is not a valid reset token: it is unknown, used or expired. Ask for a new one."
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def request_password_reset(email: str) -> dict:
+    """Email a single-use reset link to the account with that address, if there is one; the
+    answer is the same either way, and so is the work: the token is made whatever happens."""
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(seconds=current_app.config["PASSWORD_RESET_TTL_SECONDS"])
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        link = current_app.config["PASSWORD_RESET_URL"].format(token=token)
+        with transaction() as session:
+            session.add(
+                PasswordReset(user_id=user.id, token_hash=_token_hash(token), expires_at=expires_at)
+            )
+            queue_email(
+                user.email,
+                "Reset your password",
+                f"Someone asked to reset the password of {user.username}.\n\n"
+                f"To choose a new one, open this link within "
+                f"{current_app.config['PASSWORD_RESET_TTL_SECONDS'] // 60} minutes:\n"
+                f"{link}\n\nIf it was not you, ignore this email.\n",
+            )
+    return {"detail": RESET_SENT}
+
+
+def reset_password(token: str, new_password: str) -> dict:
+    """Spend the token, set the password, end every login and start a new one: one
+    transaction. A used, expired or unknown token is a 422 on `token`."""
+    reset = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
+    )
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        raise ValidationFailed({"token": [RESET_REFUSED]})
+    user = db.session.get(User, reset.user_id)
+    _check_policy(new_password, user.username, user.email, field="new_password")
+    new_hash = hash_password(new_password)
+    with transaction() as session:
+        # Guarded: of two uses of one token, one wins.
+        spent = session.execute(
+            update(PasswordReset)
+            .where(
+                PasswordReset.id == reset.id,
+                PasswordReset.used_at.is_(None),
+                PasswordReset.expires_at > utcnow(),
+            )
+            .values(used_at=utcnow())
+        ).rowcount
+        if spent != 1:
+            raise ValidationFailed({"token": [RESET_REFUSED]})
         user.password_hash = new_hash
         _revoke(TokenFamily.user_id == user.id)
         return issue_tokens(user)

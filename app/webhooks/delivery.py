@@ -1,7 +1,5 @@
 """Webhook delivery, run by the worker (app.worker); requests never come here.
 
-- `dispatch_events`: every event not yet dispatched becomes a delivery for each active
-  subscription to its type (one transaction: the deliveries and the event's dispatched_at).
 - `claim_due`: due deliveries are leased for OUTBOX_LEASE_SECONDS (FOR UPDATE SKIP LOCKED on
   PostgreSQL; SQLite has one writer), so two workers never send one at once; a lease whose
   worker died runs out and the delivery is claimed again.
@@ -20,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from standardwebhooks.webhooks import Webhook
 
 from app.db import db, transaction, utcnow
@@ -33,41 +31,11 @@ MAX_RETRY_AFTER = timedelta(days=1)
 USER_AGENT = "flask-store-webhooks/1"
 
 
-def _locked(stmt):
+def locked(stmt):
     """Skip rows another worker holds (PostgreSQL); SQLite's write lock serialises anyway."""
     if db.engine.dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)
     return stmt
-
-
-def dispatch_events() -> int:
-    """Fan the undispatched events out to their subscriptions; returns how many events."""
-    now = utcnow()
-    with transaction() as session:
-        events = session.scalars(
-            _locked(
-                select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(BATCH)
-            )
-        ).all()
-        if not events:
-            return 0
-        subscriptions = session.scalars(
-            select(WebhookSubscription).where(WebhookSubscription.active)
-        ).all()
-        rows = [
-            {"event_id": event.id, "subscription_id": subscription.id, "next_attempt_at": now}
-            for event in events
-            for subscription in subscriptions
-            if event.type in subscription.events
-        ]
-        if rows:
-            session.execute(insert(WebhookDelivery), rows)
-        session.execute(
-            update(Event)
-            .where(Event.id.in_([event.id for event in events]))
-            .values(dispatched_at=now)
-        )
-    return len(events)
 
 
 def claim_due() -> list[int]:
@@ -76,7 +44,7 @@ def claim_due() -> list[int]:
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     with transaction() as session:
         ids = session.scalars(
-            _locked(
+            locked(
                 select(WebhookDelivery.id)
                 .where(
                     WebhookDelivery.status == DeliveryStatus.PENDING,

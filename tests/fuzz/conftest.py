@@ -6,18 +6,23 @@ proves it is what the app serves. Budget: FUZZ_EXAMPLES per operation and role (
 """
 
 import contextlib
+import hashlib
 import os
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from sqlalchemy import select
 
 from app.auth.passwords import COMMON_PASSWORDS, MAX_LENGTH, MIN_LENGTH
+from app.db import db, utcnow
 from app.idempotency import HEADER, KEY_PATTERN
-from tests.factories import DEFAULT_PASSWORD
+from app.models import PasswordReset, User
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi.json"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
@@ -60,6 +65,23 @@ FUZZ_SETTINGS = settings(
 )
 
 
+def _sent_reset_token() -> str:
+    token = uuid.uuid4().hex
+    with SessionApp.app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "fuzz-reset"))
+        if user is None:
+            user = UserFactory(username="fuzz-reset")
+        db.session.add(
+            PasswordReset(
+                user_id=user.id,
+                token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                expires_at=utcnow() + timedelta(minutes=30),
+            )
+        )
+        db.session.commit()
+    return token
+
+
 def respect_server_state(case) -> None:
     """Rules that depend on server state, which JSON Schema cannot say, applied to positive
     (schema-valid) examples, so "valid data is accepted" keeps its meaning:
@@ -72,7 +94,9 @@ def respect_server_state(case) -> None:
       would put a category below itself, is the documented 422 (tests/test_categories.py);
     - `min_price` above `max_price` is swapped (the 422 for it: tests/test_catalog.py);
     - a webhook `url` is made unique per example (a second subscription to one URL is the
-      documented 422, tests/test_webhooks.py)."""
+      documented 422, tests/test_webhooks.py);
+    - a password-reset `token` is one the server sent (to a user of its own, so no caller's
+      login ends); a wrong one is the documented 422 (tests/test_password_reset.py)."""
     if case.headers and KEY_PATTERN.fullmatch(case.headers.get(HEADER, "")):
         case.headers[HEADER] = uuid.uuid4().hex
     negative = case.meta is not None and case.meta.generation.mode.is_negative
@@ -85,6 +109,8 @@ def respect_server_state(case) -> None:
     with contextlib.suppress(TypeError, ValueError, ArithmeticError):
         if low is not None and high is not None and Decimal(str(low)) > Decimal(str(high)):
             query["min_price"], query["max_price"] = high, low
+    if isinstance(body.get("token"), str) and "new_password" in body:
+        body["token"] = _sent_reset_token()
     if isinstance(body.get("url"), str):
         body["url"] = f"http://127.0.0.1:9/fuzzed/{uuid.uuid4().hex}"
     if isinstance(body.get("current_password"), str):

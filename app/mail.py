@@ -1,0 +1,111 @@
+"""Outgoing email through an outbox: `queue_email` writes the message in the caller's
+transaction (outgoing_emails); the worker sends it with Flask-Mail (app.worker), retrying on
+failure. A request never talks to the mail server.
+
+Without MAIL_SERVER (the default, so `make run` needs nothing) each message is written to
+MAIL_FOLDER (instance/mail/) as an .eml file and logged instead.
+"""
+
+import logging
+import os
+import smtplib
+from datetime import timedelta
+
+from flask import current_app
+from flask_mail import Message
+from sqlalchemy import insert, or_, select, update
+
+from app.db import db, transaction, utcnow
+from app.extensions import mail
+from app.models import DeliveryStatus, OutgoingEmail
+
+# Seconds between send attempts; after the last one the email is marked failed.
+RETRY_SCHEDULE = (30, 300, 1800, 7200)
+BATCH = 100
+log = logging.getLogger(__name__)
+
+
+def queue_email(recipient: str, subject: str, body: str) -> None:
+    """Queue a plain-text email in the current transaction (one INSERT)."""
+    db.session.execute(
+        insert(OutgoingEmail).values(
+            recipient=recipient, subject=subject, body=body, next_attempt_at=utcnow()
+        )
+    )
+
+
+def claim_due() -> list[int]:
+    """Lease the emails that are due (as app.webhooks.delivery.claim_due does)."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    with transaction() as session:
+        stmt = (
+            select(OutgoingEmail.id)
+            .where(
+                OutgoingEmail.status == DeliveryStatus.PENDING,
+                OutgoingEmail.next_attempt_at <= now,
+                or_(OutgoingEmail.lease_until.is_(None), OutgoingEmail.lease_until < now),
+            )
+            .order_by(OutgoingEmail.id)
+            .limit(BATCH)
+        )
+        if db.engine.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        ids = session.scalars(stmt).all()
+        if ids:
+            session.execute(
+                update(OutgoingEmail)
+                .where(OutgoingEmail.id.in_(ids))
+                .values(lease_until=now + lease)
+            )
+    return list(ids)
+
+
+def send(email_id: int) -> None:
+    """Send one leased email; record the outcome."""
+    email = db.session.get(OutgoingEmail, email_id)
+    if email is None or email.status != DeliveryStatus.PENDING:
+        return
+    config = current_app.config
+    message = Message(
+        subject=email.subject,
+        recipients=[email.recipient],
+        body=email.body,
+        sender=config["MAIL_DEFAULT_SENDER"],
+    )
+    db.session.rollback()  # no transaction stays open while the server answers
+    error = None
+    try:
+        if config["MAIL_SERVER"]:
+            mail.send(message)
+        else:
+            _write_to_folder(email_id, message)
+    except (OSError, smtplib.SMTPException) as failed:
+        error = f"{type(failed).__name__}: {failed}"[:500]
+    _record(email_id, error)
+
+
+def _write_to_folder(email_id: int, message: Message) -> None:
+    folder = current_app.config["MAIL_FOLDER"] or os.path.join(current_app.instance_path, "mail")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{email_id:06d}.eml")
+    with open(path, "wb") as out:
+        out.write(message.as_bytes())
+    log.info("Email to %s, %r: written to %s", message.recipients[0], message.subject, path)
+
+
+def _record(email_id: int, error: str | None) -> None:
+    now = utcnow()
+    with transaction() as session:
+        email = session.get(OutgoingEmail, email_id, populate_existing=True)
+        if email is None or email.status != DeliveryStatus.PENDING:
+            return
+        email.attempts += 1
+        email.lease_until = None
+        if error is None:
+            email.status, email.sent_at = DeliveryStatus.DELIVERED, now
+        elif email.attempts > len(RETRY_SCHEDULE):
+            email.status, email.last_error = DeliveryStatus.FAILED, error
+        else:
+            email.last_error = error
+            email.next_attempt_at = now + timedelta(seconds=RETRY_SCHEDULE[email.attempts - 1])

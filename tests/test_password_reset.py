@@ -1,0 +1,126 @@
+"""Password reset: the same answer for every address, a single-use token stored as a hash,
+queued email (sent by the worker: tests/concurrency/test_email_delivery.py), every other login
+ended."""
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.db import utcnow
+from app.models import OutgoingEmail, PasswordReset
+from tests.helpers import assert_problem
+
+NEW_PASSWORD = "staple-battery-horse-correct"
+SENT = {"detail": "If an account has that address, a reset link is on its way."}
+
+
+def forgot(client, email):
+    return client.post("/api/auth/password/forgot", json={"email": email})
+
+
+def reset(client, token, password=NEW_PASSWORD):
+    return client.post("/api/auth/password/reset", json={"token": token, "new_password": password})
+
+
+def emails(query) -> list[OutgoingEmail]:
+    return query(lambda s: s.scalars(select(OutgoingEmail).order_by(OutgoingEmail.id)).all())
+
+
+def token_in(email: OutgoingEmail) -> str:
+    return re.search(r"token=([\w-]+)", email.body).group(1)
+
+
+@pytest.fixture
+def alice(auth):
+    return auth.user("alice")
+
+
+def test_a_known_address_gets_a_link_with_a_single_use_token(client, alice, query):
+    response = forgot(client, alice.email.upper())  # as accounts store it: case-folded
+    assert (response.status_code, response.get_json()) == (202, SENT)
+    [email] = emails(query)
+    assert (email.recipient, email.subject, email.status) == (
+        alice.email,
+        "Reset your password",
+        "pending",
+    )
+    token = token_in(email)
+    assert email.body.count(f"http://127.0.0.1:5000/reset-password?token={token}") == 1
+    stored = query(lambda s: s.scalars(select(PasswordReset)).one())
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()  # never the token
+
+
+def test_an_unknown_address_gets_the_same_answer_and_nothing_is_sent(client, query):
+    response = forgot(client, "nobody@example.com")
+    assert (response.status_code, response.get_json()) == (202, SENT)
+    assert emails(query) == []
+
+
+def test_the_reset_sets_the_password_and_ends_every_other_login(client, alice, query):
+    logged_in = client.post(
+        "/api/auth/login", json={"username": "alice", "password": "correct-horse-battery"}
+    )
+    old = {"Authorization": f"Bearer {logged_in.get_json()['access_token']}"}
+    forgot(client, alice.email)
+
+    response = reset(client, token_in(emails(query)[0]))
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    fresh = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+    assert client.get("/api/auth/me", headers=fresh).status_code == 200
+    assert_problem(client.get("/api/auth/me", headers=old), 401)
+    assert_problem(client.get("/api/auth/me", headers=alice.headers), 401)
+    login = {"username": "alice", "password": NEW_PASSWORD}
+    assert client.post("/api/auth/login", json=login).status_code == 200
+
+
+def test_a_token_works_once(client, alice, query):
+    forgot(client, alice.email)
+    token = token_in(emails(query)[0])
+    assert reset(client, token).status_code == 200
+    assert_problem(reset(client, token, "another-long-passphrase-9"), 422, "token")
+
+
+def test_an_expired_token_is_422(client, alice, query):
+    forgot(client, alice.email)
+    query(
+        lambda s: (
+            s.execute(update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1))),
+            s.commit(),
+        )
+    )
+    assert_problem(reset(client, token_in(emails(query)[0])), 422, "token")
+
+
+def test_a_wrong_token_is_422(client, alice):
+    assert_problem(reset(client, "not-a-token-anyone-was-sent"), 422, "token")
+
+
+def test_a_weak_password_is_422_and_keeps_the_token(client, alice, query):
+    forgot(client, alice.email)
+    token = token_in(emails(query)[0])
+    assert_problem(reset(client, token, "password1"), 422, "new_password")
+    assert reset(client, token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"email": "not-an-address"}, {"email": 7}, {"email": "a@b.co", "extra": 1}],
+    ids=["missing", "malformed", "number", "unknown-field"],
+)
+def test_bad_input_is_422(client, query, body):
+    response = client.post("/api/auth/password/forgot", json=body)
+    assert response.status_code == 422
+    assert emails(query) == []
+
+
+def test_requests_are_limited_per_address(make_app, alice, query):
+    client = make_app(RATELIMIT_ENABLED=True).test_client()
+    for _ in range(3):
+        assert forgot(client, alice.email).status_code == 202
+    assert_problem(forgot(client, alice.email.upper()), 429)  # one budget per address
+    assert forgot(client, "someone.else@example.com").status_code == 202
+    assert len(emails(query)) == 3
