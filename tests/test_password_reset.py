@@ -4,6 +4,8 @@ ended."""
 
 import hashlib
 import re
+import statistics
+import time
 from datetime import timedelta
 
 import pytest
@@ -57,6 +59,21 @@ def test_an_unknown_address_gets_the_same_answer_and_nothing_is_sent(client, que
     response = forgot(client, "nobody@example.com")
     assert (response.status_code, response.get_json()) == (202, SENT)
     assert emails(query) == []
+
+
+def test_known_and_unknown_addresses_take_about_as_long(client, alice):
+    """Same status and body (above), and no timing tell: within one order of magnitude."""
+
+    def median_ms(address):
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            assert forgot(client, address).status_code == 202
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    known, unknown = median_ms(alice.email), median_ms("nobody@example.com")
+    assert max(known, unknown) < 10 * min(known, unknown), (known, unknown)
 
 
 def test_the_reset_sets_the_password_and_ends_every_other_login(client, alice, query):

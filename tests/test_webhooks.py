@@ -91,6 +91,13 @@ def test_bad_input_is_422_and_changes_nothing(client, auth, query, payload, fiel
     assert query(lambda s: s.scalars(select(WebhookSubscription)).all()) == []
 
 
+@pytest.mark.parametrize("body", [[], "order.created", 7, None], ids=repr)
+def test_a_body_that_is_not_an_object_is_422(client, auth, query, body):
+    response = client.post("/api/admin/webhooks", json=body, headers=auth.admin)
+    assert_problem(response, 422)
+    assert query(lambda s: s.scalars(select(WebhookSubscription)).all()) == []
+
+
 def test_a_second_subscription_to_the_same_url_is_422(client, auth, query):
     assert create(client, auth).status_code == 201
     assert_problem(create(client, auth, events=["order.paid"]), 422, "url")
