@@ -223,3 +223,19 @@ def test_the_redis_queue_delivers_too(
     assert receiver.at("/redis")[0].body["data"]["order"]["id"] == order["id"]
     assert not (tmp_path / "queue.db").exists()  # the queue lived in Redis
     queue.flushdb()
+
+
+def test_the_guard_refuses_at_delivery_too(
+    client, auth, make_product, query, receiver, start_worker
+):
+    """A URL allowed when the subscription was made (or whose DNS changed since) is checked
+    again before every attempt: the receiver on loopback is never contacted."""
+    subscribe(client, auth, receiver, "/internal", ["order.created"])
+    start_worker(WEBHOOKS_ALLOW_PRIVATE_NETWORKS="false")
+    place_order(client, auth, make_product)
+
+    wait_for(lambda: settled(query), timeout=30, what="the schedule ran out")
+    attempts = query(lambda s: s.scalars(select(WebhookAttempt)).all())
+    assert len(attempts) == 4
+    assert all("loopback" in attempt.error and attempt.status_code is None for attempt in attempts)
+    assert receiver.received == []
