@@ -50,20 +50,25 @@ def _isolate(app):
 
 
 def empty_tables(app) -> None:
-    """Delete every row; PostgreSQL ids restart at 1 (SQLite reuses them once tables are empty)."""
+    """Delete every row; PostgreSQL ids restart at 1 (SQLite reuses them once tables are empty).
+
+    DELETE rather than TRUNCATE: on tables this small TRUNCATE costs about 40 ms a test on
+    PostgreSQL (new files for every table), DELETE a few; row triggers keep catalog_stats right.
+    """
     with app.app_context():
-        tables = db.metadata.sorted_tables
+        for table in reversed(db.metadata.sorted_tables):
+            # A tree (categories.parent_id, ON DELETE RESTRICT) is cut loose first: SQLite
+            # checks a RESTRICT row by row, parents may come before their children.
+            for key in table.foreign_keys:
+                if key.column.table is table:
+                    db.session.execute(table.update().values({key.parent.name: None}))
+            db.session.execute(table.delete())
         if db.engine.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                # A tree (categories.parent_id, ON DELETE RESTRICT) is cut loose first: SQLite
-                # checks a RESTRICT row by row, parents may come before their children.
-                for key in table.foreign_keys:
-                    if key.column.table is table:
-                        db.session.execute(table.update().values({key.parent.name: None}))
-                db.session.execute(table.delete())
+            sequences = db.session.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+            ).scalars()
+            for name in sequences:
+                db.session.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
         db.session.commit()
 
 
