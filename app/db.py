@@ -14,17 +14,32 @@ Transactions. `transaction()` is the only way to write:
 `after_commit(callback)` defers a side effect (a metric now; events and emails later) until
 the outermost transaction has committed; it is dropped if that transaction, or the savepoint
 that registered it, rolls back.
+
+Outboxes. `lease_due(model, ...)` is how the worker claims the due rows of an outbox table
+(webhook deliveries, emails, payment actions), and `skip_locked` how a claim skips the rows
+another worker holds.
 """
 
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, Numeric, event, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Numeric,
+    event,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -158,6 +173,42 @@ def after_commit(callback: Callable[[], object]) -> None:
     if pending is None:
         raise RuntimeError("after_commit() needs an open transaction()")
     pending.append(callback)
+
+
+def skip_locked(stmt):
+    """Skip the rows another worker holds (PostgreSQL's FOR UPDATE SKIP LOCKED); SQLite has
+    one writer, which serialises the claims anyway."""
+    if db.engine.dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+def lease_due(model, lease: timedelta, *order_by, pending: str, batch: int = 100) -> list[int]:
+    """Lease the due rows of an outbox table (`status`, `next_attempt_at`, `lease_until`):
+    pending, due, and not leased or leased by a worker that died. Returns their ids; two
+    workers never lease one row at once."""
+    now = utcnow()
+    with transaction() as session:
+        ids = session.scalars(
+            skip_locked(
+                select(model.id)
+                .where(
+                    model.status == pending,
+                    model.next_attempt_at <= now,
+                    or_(model.lease_until.is_(None), model.lease_until < now),
+                )
+                .order_by(*order_by)
+                .limit(batch)
+            )
+        ).all()
+        if ids:
+            session.execute(
+                update(model)
+                .where(model.id.in_(ids))
+                .values(lease_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+    return list(ids)
 
 
 def taken(id_column, condition, own_id: int | None = None) -> bool:

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_mail import Message
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert
 
-from app.db import db, transaction, utcnow
+from app.db import db, lease_due, transaction, utcnow
 from app.extensions import mail
 from app.models import DeliveryStatus, OutgoingEmail
 
@@ -35,30 +35,11 @@ def queue_email(recipient: str, subject: str, body: str) -> None:
 
 
 def claim_due() -> list[int]:
-    """Lease the emails that are due (as app.webhooks.delivery.claim_due does)."""
-    now = utcnow()
+    """Lease the emails that are due; returns their ids."""
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    with transaction() as session:
-        stmt = (
-            select(OutgoingEmail.id)
-            .where(
-                OutgoingEmail.status == DeliveryStatus.PENDING,
-                OutgoingEmail.next_attempt_at <= now,
-                or_(OutgoingEmail.lease_until.is_(None), OutgoingEmail.lease_until < now),
-            )
-            .order_by(OutgoingEmail.id)
-            .limit(BATCH)
-        )
-        if db.engine.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        ids = session.scalars(stmt).all()
-        if ids:
-            session.execute(
-                update(OutgoingEmail)
-                .where(OutgoingEmail.id.in_(ids))
-                .values(lease_until=now + lease)
-            )
-    return list(ids)
+    return lease_due(
+        OutgoingEmail, lease, OutgoingEmail.id, pending=DeliveryStatus.PENDING, batch=BATCH
+    )
 
 
 def send(email_id: int) -> None:

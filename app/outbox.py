@@ -4,11 +4,10 @@ for one (app.orders.emails), in one transaction with the event's dispatched_at."
 
 from sqlalchemy import insert, select, update
 
-from app.db import transaction, utcnow
+from app.db import skip_locked, transaction, utcnow
 from app.mail import queue_email
 from app.models import Event, WebhookDelivery, WebhookSubscription
 from app.orders.emails import order_email
-from app.webhooks.delivery import locked
 
 BATCH = 100
 
@@ -18,7 +17,7 @@ def dispatch_events() -> int:
     now = utcnow()
     with transaction() as session:
         events = session.scalars(
-            locked(
+            skip_locked(
                 select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(BATCH)
             )
         ).all()

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, select
 from standardwebhooks.webhooks import Webhook
 
-from app.db import db, transaction, utcnow
+from app.db import db, lease_due, transaction, utcnow
 from app.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from app.webhooks.destinations import UnsafeDestination, check_destination
 
@@ -31,37 +31,17 @@ MAX_RETRY_AFTER = timedelta(days=1)
 USER_AGENT = "flask-store-webhooks/1"
 
 
-def locked(stmt):
-    """Skip rows another worker holds (PostgreSQL); SQLite's write lock serialises anyway."""
-    if db.engine.dialect.name == "postgresql":
-        return stmt.with_for_update(skip_locked=True)
-    return stmt
-
-
 def claim_due() -> list[int]:
     """Lease the deliveries that are due; returns their ids."""
-    now = utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    with transaction() as session:
-        ids = session.scalars(
-            locked(
-                select(WebhookDelivery.id)
-                .where(
-                    WebhookDelivery.status == DeliveryStatus.PENDING,
-                    WebhookDelivery.next_attempt_at <= now,
-                    or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-                )
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                .limit(BATCH)
-            )
-        ).all()
-        if ids:
-            session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids))
-                .values(lease_until=now + lease)
-            )
-    return list(ids)
+    return lease_due(
+        WebhookDelivery,
+        lease,
+        WebhookDelivery.next_attempt_at,
+        WebhookDelivery.id,
+        pending=DeliveryStatus.PENDING,
+        batch=BATCH,
+    )
 
 
 def payload(event: Event) -> str:
