@@ -56,7 +56,10 @@ serve: install ## start the development server and one worker (HOST, PORT)
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python run.py
 
-test: lint audit-code audit-deps-if-reachable test-sqlite test-postgres ## lint, audits, the suite on SQLite and PostgreSQL
+# The two engines run side by side (one per core; each run has its own database, ports,
+# Redis keys and fake Stripe), each run's output printed whole when it ends.
+test: lint audit-code audit-deps-if-reachable ## lint, audits, the suite on SQLite and PostgreSQL
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # The CI definitions: yamllint (.yamllint.yml) on both, then the GitHub workflow against its JSON
 # schema, which check-jsonschema ships (no network). actionlint would check more (expressions,
@@ -120,7 +123,7 @@ test-sqlite: install $(NODE_INSTALLED) ## the suite on SQLite, with coverage (at
 # doubles the suite's time, and both runs traced took make test past its 25-minute budget.
 # The PostgreSQL run runs every test, untraced.
 test-postgres: install $(NODE_INSTALLED) ensure-postgres ## the suite on PostgreSQL (TEST_POSTGRES_URL)
-	TEST_DATABASE=postgresql TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
+	TEST_DATABASE=postgresql TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -p no:cacheprovider
 
 # Schemathesis with a bigger budget than `make test` gives it (FUZZ_EXAMPLES per operation and
 # role, fixed seed). TEST_DATABASE=postgresql fuzzes the PostgreSQL engine instead.

@@ -47,7 +47,8 @@ class Outcome:
 def call(http: requests.Session, method: str, url: str, op: str, **kwargs) -> Outcome:
     try:
         response = http.request(method, url, timeout=REQUEST_TIMEOUT_S, **kwargs)
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+        # Cut before or while the answer came (a worker killed mid-response).
         return Outcome(op, None)
     try:
         body = response.json() if response.content else None
