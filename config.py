@@ -146,6 +146,17 @@ class Config:
         self.RATELIMIT_PASSWORD_FORGOT_IP = os.environ.get(
             "RATELIMIT_PASSWORD_FORGOT_IP", "10 per hour"
         )
+        # Checkout: the store's currency, and the country whose tax a pickup order pays.
+        self.STORE_CURRENCY = os.environ.get("STORE_CURRENCY", "usd").lower()
+        self.STORE_COUNTRY = os.environ.get("STORE_COUNTRY", "US").upper()
+        # Payments: `manual` (an admin marks orders paid) or `stripe`. STRIPE_API_BASE points
+        # the stripe library elsewhere (the tests' fake Stripe server).
+        self.PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "manual").lower()
+        self.STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+        self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+        self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+        # An order still unpaid this long after it was placed is cancelled (stock returned).
+        self.ORDER_PAYMENT_TIMEOUT_SECONDS = env_int("ORDER_PAYMENT_TIMEOUT_SECONDS", 1800)
         self.CORS_ORIGINS = [
             origin.strip()
             for origin in os.environ.get("CORS_ORIGINS", "").split(",")

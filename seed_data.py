@@ -10,9 +10,14 @@ hand-written products (product 1 is the coffee mug and product 4 the ceramic dri
 README's walkthrough) and goes on with products generated from word lists. `--products N`
 loads the first N products of that sequence, so a bigger N extends a smaller one.
 
+It also sets up checkout (seed_checkout): shipping methods (method 1 ships everywhere, free
+over 50.00), tax rates for a few countries and US states, and the demo codes WELCOME10 (10 %
+off, once per customer) and SAVE5 (5.00 off from 30.00).
+
 Running it again adds nothing: categories are matched by slug, products by SKU, the admin by
-username. Products go in by bulk INSERTs of 1,000 through app.inventory, with their "initial
-stock" ledger rows, in one transaction: 10,000 products take about two seconds.
+username, shipping methods by name, tax rates by country and region, codes by code. Products
+go in by bulk INSERTs of 1,000 through app.inventory, with their "initial stock" ledger rows,
+in one transaction: 10,000 products take about two seconds.
 """
 
 import argparse
@@ -30,7 +35,7 @@ from sqlalchemy import func, inspect, select, text
 from app import create_app, inventory
 from app.auth.services import ensure_admin
 from app.db import db, transaction
-from app.models import Category, Product
+from app.models import Category, Discount, Product, ShippingMethod, TaxRate
 from app.slugs import MAX_SLUG_LENGTH
 
 DEMO_ADMIN_PASSWORD = "admin-password"
@@ -345,6 +350,52 @@ def seed_catalog(count: int = DEFAULT_PRODUCTS, admin_id: int | None = None) -> 
     return categories_created, created
 
 
+SHIPPING_METHODS = [
+    {"name": "Standard (3-5 days)", "price": Decimal("4.90"), "free_over": Decimal("50.00"),
+     "countries": []},
+    {"name": "Express (1-2 days)", "price": Decimal("14.90"), "free_over": None,
+     "countries": ["US", "CA"]},
+    {"name": "EU Standard (4-7 days)", "price": Decimal("6.90"), "free_over": Decimal("75.00"),
+     "countries": ["AT", "BE", "DE", "ES", "FR", "IT", "NL"]},
+]  # fmt: skip
+# (country, region, rate): a region's rate wins over its country's.
+TAX_RATES = [
+    ("US", "CA", "0.0725"),
+    ("US", "NY", "0.0400"),
+    ("US", "TX", "0.0825"),
+    ("CA", None, "0.0500"),
+    ("DE", None, "0.1900"),
+    ("FR", None, "0.2000"),
+    ("GB", None, "0.2000"),
+]
+DISCOUNTS = [
+    {"code": "WELCOME10", "kind": "percentage", "value": Decimal("10"), "per_customer_limit": 1},
+    {"code": "SAVE5", "kind": "fixed", "value": Decimal("5.00"), "min_subtotal": Decimal("30.00")},
+]
+
+
+def seed_checkout() -> int:
+    """Add the shipping methods, tax rates and codes that are missing; returns how many."""
+    added = 0
+    with transaction() as session:
+        names = set(session.scalars(select(ShippingMethod.name)))
+        for method in SHIPPING_METHODS:
+            if method["name"] not in names:
+                session.add(ShippingMethod(**method))
+                added += 1
+        rates = set(session.execute(select(TaxRate.country, TaxRate.region)).tuples())
+        for country, region, rate in TAX_RATES:
+            if (country, region) not in rates:
+                session.add(TaxRate(country=country, region=region, rate=Decimal(rate)))
+                added += 1
+        codes = set(session.scalars(select(func.upper(Discount.code))))
+        for discount in DISCOUNTS:
+            if discount["code"] not in codes:
+                session.add(Discount(**discount))
+                added += 1
+    return added
+
+
 def analyze() -> None:
     with transaction() as session:
         session.execute(text("ANALYZE"))
@@ -359,6 +410,7 @@ def seed(
     """Returns (products created, admin created)."""
     admin, admin_created = ensure_admin(admin_username, admin_email, admin_password)
     _, created = seed_catalog(products, admin_id=admin.id)
+    seed_checkout()
     return created, admin_created
 
 
@@ -401,9 +453,11 @@ def main(argv: list[str] | None = None) -> int:
             args.admin_username, args.admin_email, args.admin_password
         )
         categories_created, created = seed_catalog(args.products, admin_id=admin.id)
+        checkout_added = seed_checkout()
     print(
         f"Seeded {created} new product(s) ({args.products - created} already there) and "
-        f"{categories_created} new categor{'y' if categories_created == 1 else 'ies'}; "
+        f"{categories_created} new categor{'y' if categories_created == 1 else 'ies'}, "
+        f"{checkout_added} new shipping method(s), tax rate(s) and code(s); "
         f"admin {args.admin_username!r} {'created' if admin_created else 'already there'}."
     )
     return 0

@@ -55,7 +55,8 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import api, jwt, limiter, mail, migrate
     from app.fields import Int64Converter, Money
     from app.metrics import init_metrics
-    from app.openapi import id_path_schema
+    from app.openapi import CART_TOKEN_HEADER, id_path_schema, register_country_code
+    from app.payments.providers import check_settings as check_payment_settings
 
     app.url_map.converters["int"] = Int64Converter
     db.init_app(app)
@@ -68,21 +69,38 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     api.register_converter(Int64Converter, id_path_schema)
     api.register_field(Money, None, None)  # documents its own type (app.fields)
+    register_country_code(api.spec)
+    check_payment_settings(app.config)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    api.spec.components.security_scheme(
+        "cartToken",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": CART_TOKEN_HEADER,
+            "description": "A guest cart's token, from POST /api/carts",
+        },
     )
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.addresses.routes import blp as addresses_blp
     from app.admin.routes import blp as admin_blp
     from app.auth.routes import blp as auth_blp
     from app.cart.routes import blp as cart_blp
     from app.categories.routes import blp as categories_blp
+    from app.checkout.routes import blp as checkout_blp
+    from app.discounts.routes import blp as discounts_blp
     from app.docs_pages import doc_assets_blueprints
     from app.extensions import api
     from app.health import blp as health_blp
     from app.orders.routes import blp as orders_blp
+    from app.payments.routes import blp as payments_blp
     from app.products.routes import blp as products_blp
+    from app.shipping.routes import blp as shipping_blp
+    from app.taxes.routes import blp as taxes_blp
     from app.webhooks.routes import blp as webhooks_blp
 
     for blueprint in (
@@ -90,8 +108,14 @@ def register_blueprints(app: Flask) -> None:
         products_blp,
         categories_blp,
         cart_blp,
+        addresses_blp,
+        checkout_blp,
         orders_blp,
+        payments_blp,
+        shipping_blp,
         admin_blp,
+        taxes_blp,
+        discounts_blp,
         webhooks_blp,
         health_blp,
     ):

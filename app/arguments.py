@@ -26,9 +26,12 @@ class ArgumentsParser(FlaskParser):
     }
 
     def load_json(self, req, schema):
-        """Every JSON body here is required: none at all is a 422, not an empty update."""
+        """A JSON body is required (none at all is a 422, not an empty update) unless the
+        schema says `OPTIONAL_BODY = True`: then no body reads as `{}`."""
         data = super().load_json(req, schema)
         if data is missing:
+            if getattr(schema, "OPTIONAL_BODY", False):
+                return {}
             abort(422, messages={"json": {"body": ["A JSON object is required."]}})
         return data
 

@@ -38,11 +38,14 @@ def problem(
     *,
     errors: dict | None = None,
     headers: dict | None = None,
+    extra: dict | None = None,
 ) -> Response:
+    """`extra`: members of this kind of problem (RFC 9457 extensions), e.g. `totals`."""
     phrase = HTTPStatus(status).phrase
     body = {"type": "about:blank", "title": phrase, "status": status, "detail": detail or phrase}
     if errors:
         body["errors"] = errors
+    body |= extra or {}
     # Through the app's JSON provider: same layout and trailing newline as success bodies.
     response = current_app.json.response(body)
     response.status_code = status
@@ -57,18 +60,35 @@ class ApiError(Exception):
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     default_detail = "The server could not complete the request."
 
-    def __init__(self, detail: str | None = None, *, errors: dict | None = None):
+    def __init__(
+        self, detail: str | None = None, *, errors: dict | None = None, extra: dict | None = None
+    ):
         super().__init__(detail or self.default_detail)
         self.detail = detail or self.default_detail
         self.errors = errors
+        self.extra = extra
 
     def to_response(self) -> Response:
-        return problem(self.status, self.detail, errors=self.errors)
+        return problem(self.status, self.detail, errors=self.errors, extra=self.extra)
+
+
+class BadRequest(ApiError):
+    status = HTTPStatus.BAD_REQUEST
+    default_detail = "The request cannot be processed."
 
 
 class Unauthorized(ApiError):
     status = HTTPStatus.UNAUTHORIZED
     default_detail = "Authentication is required."
+
+
+class CartTokenRefused(Unauthorized):
+    """An unknown or expired guest cart token: sign in (Bearer) or create a new cart."""
+
+    default_detail = "The cart token is unknown or has expired: create a new cart."
+
+    def to_response(self) -> Response:
+        return problem(self.status, self.detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 class Forbidden(ApiError):
@@ -110,6 +130,18 @@ class OrderTooLarge(Conflict):
 
 class EmptyCart(Conflict):
     default_detail = "The cart is empty."
+
+
+class PriceChanged(Conflict):
+    """The total is not the one the customer expected: `extra` carries the current totals
+    and the lines whose price changed since they were put in the cart."""
+
+    def __init__(self, expected, totals: dict, changed_lines: list[dict]):
+        super().__init__(
+            f"The total is now {totals['total']}, not {expected:.2f}: review the new totals "
+            "and place the order again.",
+            extra={"totals": totals, "changed_lines": changed_lines},
+        )
 
 
 class ValidationFailed(ApiError):
@@ -211,6 +243,6 @@ def _handle_database_error(error: OperationalError) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(ApiError, ApiError.to_response)
+    app.register_error_handler(ApiError, lambda error: error.to_response())
     app.register_error_handler(OperationalError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 
 import marshmallow as ma
+import pycountry
 from marshmallow import validate
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -162,3 +163,53 @@ def bad_text(text: str) -> str | None:
     except UnicodeEncodeError:
         return "Must be valid Unicode text: it contains an unpaired surrogate."
     return None
+
+
+COUNTRY_CODES = sorted(country.alpha_2 for country in pycountry.countries)
+# One schema component for every country field: the 249 codes are listed once.
+COUNTRY_CODE_SCHEMA = {
+    "type": "string",
+    "enum": COUNTRY_CODES,
+    "description": "ISO 3166-1 alpha-2 country code, upper case",
+    "example": "US",
+}
+
+
+class CountryCode(ma.fields.String):
+    """An ISO 3166-1 alpha-2 country code, upper case ("US", "DE"); documented as a
+    reference to the CountryCode component (app.openapi.register_country_code)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if code not in _COUNTRY_SET:
+            raise ma.ValidationError(
+                f"'{code[:10]}' is not an ISO 3166-1 alpha-2 country code (such as \"US\")."
+            )
+        return code
+
+
+_COUNTRY_SET = frozenset(COUNTRY_CODES)
+
+
+RATE_PATTERN = r"^0(\.[0-9]{1,4})?$"
+RATE_PLACES = Decimal("0.0001")
+
+
+class Rate(ma.fields.Decimal):
+    """A rate as a decimal string from "0" to "0.9999", at most 4 places ("0.0825")."""
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "pattern": RATE_PATTERN, "example": "0.0825"}
+        metadata |= kwargs.pop("metadata", {})
+        super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(RATE_PATTERN, value):
+            raise ma.ValidationError(
+                'Must be a decimal string from "0" to "0.9999" with at most 4 places, '
+                'such as "0.0825".'
+            )
+        return Decimal(value).quantize(RATE_PLACES)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format(Decimal(value).quantize(RATE_PLACES), "f")

@@ -17,10 +17,11 @@ import contextlib
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
-from flask import Response, make_response, request
+from flask import Response, g, make_response, request
 from flask_jwt_extended import current_user
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -146,13 +147,22 @@ class _NotStored(Exception):
         self.response = response
 
 
+def answer_after_commit(answer: Callable[[], object]) -> None:
+    """For a view whose answer gains something once its transaction has committed (a new
+    order's payment client secret): under an Idempotency-Key the view runs inside the
+    transaction that stores its response, so the response is made again from `answer()`
+    after that commit, and stored again. Without a key the view's own answer already has it."""
+    g.idempotency_answer_after_commit = answer
+
+
 def idempotent(view):
     """Honour an Idempotency-Key header on this (authenticated) route."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get(HEADER)
-        if not key:
+        # Keys are kept per signed-in user; a guest's cart (X-Cart-Token) has none.
+        if not key or "Authorization" not in request.headers:
             return view(*args, **kwargs)
         if not KEY_PATTERN.fullmatch(key):
             raise ValidationFailed({HEADER: ["Must be 1 to 255 printable ASCII characters."]})
@@ -171,6 +181,10 @@ def idempotent(view):
         except BaseException:
             _release(claimed)
             raise
+        if (answer := g.pop("idempotency_answer_after_commit", None)) is not None:
+            response = make_response(answer())
+            with transaction():
+                _store(claimed, response)
         return response
 
     return header_parameter(HEADER_DOC)(error_responses(409, 422)(wrapper))

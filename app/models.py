@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -109,20 +110,8 @@ class Product(db.Model):
 Index("uq_products_sku_lower", func.lower(Product.sku), unique=True)
 
 
-class CartItem(db.Model):
-    __tablename__ = "cart_items"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    product_id: Mapped[int] = mapped_column(
-        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    quantity: Mapped[int]
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+class CartLine:
+    """What a line of any cart (a user's, a guest's) answers with."""
 
     @property
     def name(self) -> str:
@@ -135,6 +124,53 @@ class CartItem(db.Model):
     @property
     def line_total(self) -> Decimal:
         return self.product.price * self.quantity
+
+
+class CartItem(CartLine, db.Model):
+    __tablename__ = "cart_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    quantity: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The price shown when the line was last added to: checkout names the lines whose price
+    # has changed since.
+    price_when_added: Mapped[Decimal | None]
+
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+
+class GuestCart(db.Model):
+    """A cart before sign-in, reached with its token (X-Cart-Token), stored as a SHA-256."""
+
+    __tablename__ = "guest_carts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class GuestCartItem(CartLine, db.Model):
+    __tablename__ = "guest_cart_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    cart_id: Mapped[int] = mapped_column(
+        ForeignKey("guest_carts.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    quantity: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    price_when_added: Mapped[Decimal | None]
+
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
 
 
 class OrderStatus(StrEnum):
@@ -154,7 +190,32 @@ class Order(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING, index=True)
+    # What was charged: total = subtotal - discount_total + shipping_total + tax_total.
+    subtotal: Mapped[Decimal]
+    discount_total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    shipping_total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    tax_total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     total: Mapped[Decimal]
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4), default=Decimal("0"))
+    # Snapshots: later edits of the address book, the method or the code change nothing here.
+    shipping_address: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    shipping_method_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shipping_methods.id", ondelete="SET NULL")
+    )
+    shipping_method_name: Mapped[str | None] = mapped_column(String(100))
+    discount_id: Mapped[int | None] = mapped_column(ForeignKey("discounts.id", ondelete="SET NULL"))
+    discount_code: Mapped[str | None] = mapped_column(String(50))
+    # Its payment (of `total`): only the provider's verified word (a webhook) or an admin
+    # makes it succeeded, never a client.
+    payment_provider: Mapped[str] = mapped_column(String(20), default="manual")
+    payment_status: Mapped[str] = mapped_column(String(20), default="requires_payment")
+    payment_currency: Mapped[str] = mapped_column(String(3), default="usd")
+    # The provider's payment (a Stripe PaymentIntent) and what the client pays it with.
+    payment_reference: Mapped[str | None] = mapped_column(String(255), index=True)
+    payment_client_secret: Mapped[str | None] = mapped_column(String(255))
+    refund_reference: Mapped[str | None] = mapped_column(String(255))
+    # Why a provider's word was not taken (an amount that does not match the order, say).
+    payment_flagged: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     items: Mapped[list["OrderItem"]] = relationship(
@@ -163,6 +224,33 @@ class Order(db.Model):
     status_history: Mapped[list["OrderStatusChange"]] = relationship(
         cascade="all, delete-orphan", order_by="OrderStatusChange.id"
     )
+
+    @property
+    def totals(self) -> dict:
+        return {
+            "subtotal": self.subtotal,
+            "discount": self.discount_total,
+            "shipping": self.shipping_total,
+            "tax": self.tax_total,
+            "total": self.total,
+        }
+
+    @property
+    def payment(self) -> dict:
+        return {
+            "provider": self.payment_provider,
+            "status": self.payment_status,
+            "amount": self.total,
+            "currency": self.payment_currency,
+            "client_secret": self.payment_client_secret,
+            "reference": self.payment_reference,
+        }
+
+    @property
+    def shipping_method(self) -> dict | None:
+        if self.shipping_method_name is None:
+            return None
+        return {"id": self.shipping_method_id, "name": self.shipping_method_name}
 
 
 class OrderItem(db.Model):
@@ -373,3 +461,160 @@ class PasswordReset(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
+
+
+class Address(db.Model):
+    """An entry of a user's address book. Orders keep a copy (Order.shipping_address)."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2, upper case
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ShippingMethod(db.Model):
+    __tablename__ = "shipping_methods"
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_non_negative"),
+        CheckConstraint("free_over IS NULL OR free_over >= 0", name="free_over_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[Decimal]
+    # Orders whose discounted subtotal reaches this ship free.
+    free_over: Mapped[Decimal | None]
+    # ISO 3166-1 alpha-2 codes; empty: ships everywhere.
+    countries: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TaxRate(db.Model):
+    """The rate of a country, or of one region of it (which then wins over the country's)."""
+
+    __tablename__ = "tax_rates"
+    __table_args__ = (CheckConstraint("rate >= 0 AND rate < 1", name="rate_fraction"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(100))
+    rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# One rate per country and region, regions compared case-insensitively (NULL: the country's).
+Index(
+    "uq_tax_rates_country_region",
+    TaxRate.country,
+    func.lower(func.coalesce(TaxRate.region, "")),
+    unique=True,
+)
+
+
+class DiscountKind(StrEnum):
+    PERCENTAGE = "percentage"
+    FIXED = "fixed"
+
+
+class Discount(db.Model):
+    """A discount code. `used` counts the orders holding it (cancelling one gives it back);
+    it is only ever changed by guarded UPDATEs (app.discounts.services)."""
+
+    __tablename__ = "discounts"
+    __table_args__ = (
+        CheckConstraint("value >= 0", name="value_non_negative"),
+        CheckConstraint("used >= 0", name="used_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(20))  # a DiscountKind
+    value: Mapped[Decimal]  # percent (0-100) or an amount
+    min_subtotal: Mapped[Decimal | None]
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    usage_limit: Mapped[int | None]
+    per_customer_limit: Mapped[int | None]
+    used: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Codes compare case-insensitively.
+Index("uq_discounts_code_lower", func.lower(Discount.code), unique=True)
+
+
+class DiscountRedemption(db.Model):
+    """One use of a code by one order; deleted when the order is cancelled."""
+
+    __tablename__ = "discount_redemptions"
+    __table_args__ = (Index("ix_discount_redemptions_discount_user", "discount_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    discount_id: Mapped[int] = mapped_column(ForeignKey("discounts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PaymentStatus(StrEnum):
+    """Order.payment_status."""
+
+    REQUIRES_PAYMENT = "requires_payment"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the last attempt failed; the order stays payable
+    REFUNDED = "refunded"
+    NOT_REQUIRED = "not_required"  # nothing to charge (a total of 0.00)
+
+
+class PaymentActionKind(StrEnum):
+    REFUND = "refund"  # give a paid order's money back
+    CANCEL = "cancel"  # void a payment nobody made (an order cancelled before paying)
+
+
+class PaymentAction(db.Model):
+    """A call to the payment provider that must not be lost: written in the transaction that
+    decides it (a cancellation), made by the worker after the commit, retried until done."""
+
+    __tablename__ = "payment_actions"
+    __table_args__ = (Index("ix_payment_actions_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # a PaymentActionKind
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    order: Mapped["Order"] = relationship(lazy="joined", innerjoin=True)
+
+
+class ProviderEvent(db.Model):
+    """Each provider event taken into account, once: recorded in the transaction of its
+    effect, so a redelivery finds it and changes nothing."""
+
+    __tablename__ = "provider_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # evt_... for Stripe
+    provider: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(100))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,7 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from apispec.ext.marshmallow.common import resolve_schema_instance
 from flask_smorest import Blueprint as BaseBlueprint
 
-from app.fields import MAX_ID
+from app.fields import COUNTRY_CODE_SCHEMA, MAX_ID, CountryCode
 from app.schemas import ResponseSchema
 
 ERROR_DETAILS = {
@@ -33,6 +33,9 @@ ERROR_DETAILS = {
 }
 VALIDATION_ERRORS = {"price": ["Must have at most 2 decimal places."]}
 BEARER_AUTH = [{"bearerAuth": []}]
+# A cart's owner: a signed-in user, or a guest with the cart's token.
+BEARER_OR_CART_TOKEN = [{"bearerAuth": []}, {"cartToken": []}]
+CART_TOKEN_HEADER = "X-Cart-Token"
 
 
 def problem_example(status: int, detail: str | None = None) -> dict:
@@ -70,6 +73,13 @@ class DocumentConverter(OpenAPIConverter):
             jsonschema["required"] = sorted(present)
         return jsonschema
 
+    def field2property(self, field):
+        """Country fields refer to one component (register_country_code) instead of
+        repeating its 249-value enum."""
+        if isinstance(field, CountryCode):
+            return {"$ref": COUNTRY_CODE_REF}
+        return super().field2property(field)
+
     def field2nullable(self, field, ret):
         if field.allow_none and "$ref" in ret:
             return {"allOf": [{"$ref": ret.pop("$ref")}], "nullable": True}
@@ -80,6 +90,13 @@ class DocumentConverter(OpenAPIConverter):
 
 class DocumentPlugin(MarshmallowPlugin):
     Converter = DocumentConverter
+
+
+COUNTRY_CODE_REF = "#/components/schemas/CountryCode"
+
+
+def register_country_code(spec) -> None:
+    spec.components.schema("CountryCode", COUNTRY_CODE_SCHEMA)
 
 
 def id_path_schema(_converter) -> dict:
@@ -98,6 +115,15 @@ def bearer_auth(*statuses: int):
 
     def decorator(view):
         return BaseBlueprint.doc(security=BEARER_AUTH)(error_responses(401, *statuses)(view))
+
+    return decorator
+
+
+def bearer_or_cart_token():
+    """Document that a bearer token or a guest cart's X-Cart-Token is required (401)."""
+
+    def decorator(view):
+        return BaseBlueprint.doc(security=BEARER_OR_CART_TOKEN)(error_responses(401)(view))
 
     return decorator
 

@@ -56,6 +56,9 @@ class Blueprint(BaseBlueprint):
         return lambda view: decorator(error_responses(429, 503)(view))
 
     def arguments(self, schema, *, location="json", **kwargs):
+        """A schema with `OPTIONAL_BODY = True` documents its body as optional."""
+        if getattr(schema, "OPTIONAL_BODY", False):
+            kwargs.setdefault("required", False)
         decorator = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return decorator

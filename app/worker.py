@@ -8,10 +8,14 @@ bring the work back (app.webhooks.delivery).
 
 Tasks:
 - `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out (app.outbox)
-  and hands each due delivery to `deliver` and each due email to `send_email`; started when
+  and hands each due delivery to `deliver`, each due email to `send_email` and each due
+  payment action to `pay`; started when
   the consumer starts and every minute after, so due work waits a few seconds at most;
-- `deliver(id)`: one webhook attempt; `send_email(id)`: one email (app.mail);
-- `housekeeping`: hourly, prunes expired token families and idempotency keys.
+- `deliver(id)`: one webhook attempt; `send_email(id)`: one email (app.mail); `pay(id)`: one
+  call to the payment provider, a refund or a cancellation (app.payments);
+- `expire_unpaid_orders`: every minute, cancels orders unpaid past
+  ORDER_PAYMENT_TIMEOUT_SECONDS and creates provider payments whose creation failed;
+- `housekeeping`: hourly, prunes expired token families, idempotency keys and guest carts.
 """
 
 import logging
@@ -65,9 +69,17 @@ def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[],
             send(email_id)
 
     @queue.task()
+    def pay(action_id: int) -> None:
+        from app.payments.services import perform
+
+        with app.app_context():
+            perform(action_id)
+
+    @queue.task()
     def pump() -> None:
         from app import mail
         from app.outbox import dispatch_events
+        from app.payments.services import claim_due_actions
         from app.webhooks.delivery import claim_due
 
         until = time.monotonic() + PUMP_SECONDS
@@ -78,6 +90,8 @@ def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[],
                     deliver(delivery_id)
                 for email_id in mail.claim_due():
                     send_email(email_id)
+                for action_id in claim_due_actions():
+                    pay(action_id)
                 pause = current_app.config["OUTBOX_POLL_SECONDS"]
             stopping.wait(pause)
 
@@ -85,13 +99,30 @@ def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[],
     def pump_every_minute() -> None:
         pump.call_local()
 
+    @queue.periodic_task(crontab(minute="*"))
+    def expire_unpaid_orders() -> None:
+        from app.orders.services import expire_unpaid
+        from app.payments.services import start_missing
+
+        with app.app_context():
+            started, expired = start_missing(), expire_unpaid()
+        if started or expired:
+            log.info("Payments started for %d orders; %d unpaid orders expired", started, expired)
+
     @queue.periodic_task(crontab(minute="17"))
     def housekeeping() -> None:
         from app.auth.services import prune_expired_token_families
+        from app.cart.services import prune_expired_guest_carts
         from app.idempotency import prune_expired
 
         with app.app_context():
             families, keys = prune_expired_token_families(), prune_expired()
-        log.info("Pruned %d token families and %d idempotency keys", families, keys)
+            carts = prune_expired_guest_carts()
+        log.info(
+            "Pruned %d token families, %d idempotency keys and %d guest carts",
+            families,
+            keys,
+            carts,
+        )
 
     return queue, pump

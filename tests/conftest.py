@@ -72,6 +72,16 @@ def empty_tables(app) -> None:
         db.session.commit()
 
 
+@pytest.fixture(scope="session")
+def fake_stripe():
+    """localstripe on loopback for the session (tests/fake_stripe.py)."""
+    from tests.fake_stripe import FakeStripe
+
+    server = FakeStripe()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def make_app(app):
     """Another app on the session database, with extra settings: make_app(**settings)."""

@@ -36,11 +36,15 @@ from sqlalchemy import select
 
 from app.db import db
 from app.models import (
+    Address,
     Category,
+    Discount,
     Event,
     Order,
     OutgoingEmail,
     Product,
+    ShippingMethod,
+    TaxRate,
     User,
     WebhookDelivery,
     WebhookSubscription,
@@ -58,6 +62,14 @@ USERS = (CUSTOMER_A, CUSTOMER_B, ADMIN)
 IDEMPOTENCY_KEY = "checkout-of-customer-a"
 REPLAYED = "Idempotent-Replayed"
 NEW_PASSWORD = "plum-Orbit-7-lantern-Quokka"
+ADDRESS = {
+    "name": "Alice",
+    "line1": "1 Main St",
+    "city": "Austin",
+    "region": "TX",
+    "postal_code": "73301",
+    "country": "US",
+}
 
 
 def documented_operations() -> list[tuple[str, str]]:
@@ -107,6 +119,10 @@ class World:
             "slug": self.mug_slug,
             "subscription_id": self.hook,
             "delivery_id": self.delivery,
+            "address_id": self.address,
+            "method_id": self.method,
+            "rate_id": self.rate,
+            "discount_id": self.discount,
         } | path_params
         kwargs = {"headers": self.headers(caller, row.token) | row.headers}
         if row.body is not None:
@@ -168,7 +184,10 @@ def world(client, auth, make_product, query) -> World:
     - products: mug (19.99, 10 in stock, slug "mug"), dripper (24.50, 9 left), papers (5.00, 10);
     - customer A: a pending order of 1 dripper, placed with IDEMPOTENCY_KEY; cart {mug: 2};
     - customer B: cart {papers: 1}, no orders;
-    - admin: empty cart, no orders.
+    - admin: empty cart, no orders;
+    - A's address (ADDRESS), shipping method "Standard" (4.90, everywhere), the US tax rate
+      (0.05), discount code TEN (10 %);
+    - a guest's cart (token `guest_token`) holding 1 dripper.
     """
     w = World(client, query)
     w.users = {
@@ -210,6 +229,26 @@ def world(client, auth, make_product, query) -> World:
     assert hook.status_code == 201, hook.get_data(as_text=True)
     w.hook = hook.get_json()["id"]
     w.delivery = query(lambda s: _failed_delivery(s, w.hook))
+
+    def made(path, body, headers):
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()["id"]
+
+    guest = client.post("/api/carts")
+    assert guest.status_code == 201, guest.get_data(as_text=True)
+    w.guest_token = guest.get_json()["cart_token"]
+    added = client.post(
+        "/api/cart", json={"product_id": w.dripper}, headers={"X-Cart-Token": w.guest_token}
+    )
+    assert added.status_code == 200, added.get_data(as_text=True)
+    w.address = made("/api/addresses", ADDRESS, w.headers(CUSTOMER_A))
+    admin = w.headers(ADMIN)
+    w.method = made("/api/admin/shipping-methods", {"name": "Standard", "price": "4.90"}, admin)
+    w.rate = made("/api/admin/tax-rates", {"country": "US", "rate": "0.05"}, admin)
+    w.discount = made(
+        "/api/admin/discounts", {"code": "TEN", "kind": "percentage", "value": "10"}, admin
+    )
 
     w.fixture_carts = {CUSTOMER_A: {w.mug: 2}, CUSTOMER_B: {w.papers: 1}, ADMIN: {}}
     w.a_orders = w.orders_of(CUSTOMER_A)
@@ -372,7 +411,7 @@ def places_own_order(w, caller, response):
     assert [o[0] for o in orders] == [body["id"]]
     assert body["status"] == "pending"
     assert [(i["product_id"], i["quantity"]) for i in body["items"]] == [(w.papers, 1)]
-    assert body["total"] == "5.00"
+    assert body["total"] == "5.25"  # picked up: the store country's 5 % tax
     carts_are(w, **{caller: {}})
 
 
@@ -526,6 +565,118 @@ def deletes_the_mugs_category(w, caller, response):
     assert (mug["id"], mug["category_id"], mug["category"]) == (w.mug, None, None)
 
 
+def opens_an_empty_guest_cart(w, caller, response):
+    token = response.get_json()["cart_token"]
+    cart = w.client.get("/api/cart", headers={"X-Cart-Token": token})
+    assert (cart.status_code, cart.get_json()["items"]) == (200, [])
+    carts_are(w)
+
+
+def merges_the_guest_cart_into_own(w, caller, response):
+    expected = dict(w.fixture_carts[caller])
+    expected[w.dripper] = expected.get(w.dripper, 0) + 1
+    assert response_lines(response) == expected
+    assert response.get_json()["adjustments"] == []
+    carts_are(w, **{caller: expected})
+    gone = w.client.get("/api/cart", headers={"X-Cart-Token": w.guest_token})
+    assert gone.status_code == 401
+
+
+def lists_own_addresses(w, caller, response):
+    listed = [address["id"] for address in response.get_json()["items"]]
+    assert listed == ([w.address] if caller == CUSTOMER_A else [])
+
+
+def adds_to_own_book(w, caller, response):
+    body = response.get_json()
+    stored = w.query(lambda s: s.get(Address, body["id"]))
+    assert (stored.user_id, stored.city) == (w.users[caller].id, "Boston")
+
+
+def is_a_address(w, caller, response):
+    assert (response.get_json()["id"], response.get_json()["city"]) == (w.address, "Austin")
+
+
+def moves_a_address(w, caller, response):
+    assert w.query(lambda s: s.get(Address, w.address).city) == "Dallas"
+
+
+def deletes_a_address(w, caller, response):
+    assert w.query(lambda s: s.get(Address, w.address)) is None
+
+
+def previews_own_cart(w, caller, response):
+    """Totals of the caller's own cart (5 % US tax); nothing is written."""
+    expected = {CUSTOMER_A: ("39.98", "2.00", "41.98"), CUSTOMER_B: ("5.00", "0.25", "5.25")}
+    totals = response.get_json()["totals"]
+    assert (totals["subtotal"], totals["tax"], totals["total"]) == expected[caller]
+    carts_are(w)
+    assert w.orders_of(CUSTOMER_A) == w.a_orders
+
+
+def lists_the_method(w, caller, response):
+    assert [method["id"] for method in response.get_json()["items"]] == [w.method]
+
+
+def is_the_method(w, caller, response):
+    assert response.get_json()["id"] == w.method
+
+
+def adds_express_shipping(w, caller, response):
+    stored = w.query(lambda s: s.get(ShippingMethod, response.get_json()["id"]))
+    assert (stored.name, str(stored.price)) == ("Express", "14.90")
+
+
+def reprices_the_method(w, caller, response):
+    assert str(w.query(lambda s: s.get(ShippingMethod, w.method).price)) == "5.90"
+
+
+def deletes_the_method(w, caller, response):
+    assert w.query(lambda s: s.get(ShippingMethod, w.method)) is None
+
+
+def lists_the_rate(w, caller, response):
+    assert [rate["id"] for rate in response.get_json()["items"]] == [w.rate]
+
+
+def is_the_rate(w, caller, response):
+    assert response.get_json()["rate"] == "0.0500"
+
+
+def adds_the_german_rate(w, caller, response):
+    stored = w.query(lambda s: s.get(TaxRate, response.get_json()["id"]))
+    assert (stored.country, str(stored.rate)) == ("DE", "0.1900")
+
+
+def changes_the_rate(w, caller, response):
+    assert str(w.query(lambda s: s.get(TaxRate, w.rate).rate)) == "0.0600"
+
+
+def deletes_the_rate(w, caller, response):
+    assert w.query(lambda s: s.get(TaxRate, w.rate)) is None
+
+
+def lists_the_code(w, caller, response):
+    assert [code["code"] for code in response.get_json()["items"]] == ["TEN"]
+
+
+def is_the_code(w, caller, response):
+    assert (response.get_json()["id"], response.get_json()["used"]) == (w.discount, 0)
+
+
+def adds_the_spring_code(w, caller, response):
+    stored = w.query(lambda s: s.get(Discount, response.get_json()["id"]))
+    assert (stored.code, stored.kind, str(stored.value)) == ("SPRING", "fixed", "5.00")
+
+
+def pauses_the_code(w, caller, response):
+    assert w.query(lambda s: s.get(Discount, w.discount).active) is False
+
+
+def deletes_the_code(w, caller, response):
+    assert w.query(lambda s: s.get(Discount, w.discount)) is None
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -547,6 +698,7 @@ UNAUTHENTICATED = expect(401)
 FORBIDDEN = expect(403)
 NOT_FOUND_LIKE_A_MISSING_ORDER = expect(404, like_a_missing_order)
 NOT_IN_OWN_CART = expect(404)  # the line is looked up in the caller's own cart
+NOT_IN_OWN_BOOK = expect(404)  # an address is looked up in the caller's own book
 
 
 @dataclass(frozen=True)
@@ -619,6 +771,12 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("GET", "/api/categories/{category_id}"): Row(
         **everyone(expect(200, is_the_mugs_category, same_for_everyone))
     ),
+    ("POST", "/api/payments/stripe/webhook"): Row(
+        # Nobody's token makes a webhook Stripe's: without its signature it is refused.
+        **everyone(expect(400)),
+        body=lambda w: {"id": "evt_1", "type": "payment_intent.succeeded", "data": {}},
+        headers={"Stripe-Signature": "t=1,v1=00"},
+    ),
     ("GET", "/healthz"): Row(**everyone(expect(200, same_for_everyone))),
     ("GET", "/readyz"): Row(**everyone(expect(200, same_for_everyone))),
     # --- any signed-in user, acting on his own account -------------------------------------
@@ -646,6 +804,11 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ),
     ("DELETE", "/api/cart"): Row(
         **every_user(expect(200, empties_own_cart_only)),
+    ),
+    ("POST", "/api/carts"): Row(**everyone(expect(201, opens_an_empty_guest_cart))),
+    ("POST", "/api/cart/merge"): Row(
+        **every_user(expect(200, merges_the_guest_cart_into_own)),
+        body=lambda w: {"cart_token": w.guest_token},
     ),
     ("PUT", "/api/cart/{product_id}"): Row(
         anonymous=UNAUTHENTICATED,
@@ -787,6 +950,77 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/api/admin/webhooks/deliveries/{delivery_id}/redeliver"): Row(
         **admins_only(expect(202, queues_the_delivery_again))
+    ),
+    # --- the address book: everyone his own; {address_id} is A's ---------------------------
+    ("GET", "/api/addresses"): Row(**every_user(expect(200, lists_own_addresses))),
+    ("POST", "/api/addresses"): Row(
+        **every_user(expect(201, adds_to_own_book)), body=lambda w: ADDRESS | {"city": "Boston"}
+    ),
+    ("GET", "/api/addresses/{address_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, is_a_address),
+        customer_b=NOT_IN_OWN_BOOK,
+        admin=NOT_IN_OWN_BOOK,
+    ),
+    ("PATCH", "/api/addresses/{address_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, moves_a_address),
+        customer_b=NOT_IN_OWN_BOOK,
+        admin=NOT_IN_OWN_BOOK,
+        body=lambda w: {"city": "Dallas"},
+    ),
+    ("DELETE", "/api/addresses/{address_id}"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(204, deletes_a_address),
+        customer_b=NOT_IN_OWN_BOOK,
+        admin=NOT_IN_OWN_BOOK,
+    ),
+    # --- checkout: the caller's own cart ----------------------------------------------------
+    ("POST", "/api/checkout/preview"): Row(
+        anonymous=UNAUTHENTICATED,
+        customer_a=expect(200, previews_own_cart),
+        customer_b=expect(200, previews_own_cart),
+        admin=expect(409),  # his own cart is empty
+    ),
+    # --- shipping, tax and discount settings ------------------------------------------------
+    ("GET", "/api/shipping-methods"): Row(
+        **everyone(expect(200, lists_the_method, same_for_everyone)), query={"country": "US"}
+    ),
+    ("GET", "/api/admin/shipping-methods"): Row(**admins_only(expect(200, lists_the_method))),
+    ("POST", "/api/admin/shipping-methods"): Row(
+        **admins_only(expect(201, adds_express_shipping)),
+        body=lambda w: {"name": "Express", "price": "14.90", "countries": ["US"]},
+    ),
+    ("GET", "/api/admin/shipping-methods/{method_id}"): Row(
+        **admins_only(expect(200, is_the_method))
+    ),
+    ("PATCH", "/api/admin/shipping-methods/{method_id}"): Row(
+        **admins_only(expect(200, reprices_the_method)), body=lambda w: {"price": "5.90"}
+    ),
+    ("DELETE", "/api/admin/shipping-methods/{method_id}"): Row(
+        **admins_only(expect(204, deletes_the_method))
+    ),
+    ("GET", "/api/admin/tax-rates"): Row(**admins_only(expect(200, lists_the_rate))),
+    ("POST", "/api/admin/tax-rates"): Row(
+        **admins_only(expect(201, adds_the_german_rate)),
+        body=lambda w: {"country": "DE", "rate": "0.19"},
+    ),
+    ("GET", "/api/admin/tax-rates/{rate_id}"): Row(**admins_only(expect(200, is_the_rate))),
+    ("PATCH", "/api/admin/tax-rates/{rate_id}"): Row(
+        **admins_only(expect(200, changes_the_rate)), body=lambda w: {"rate": "0.06"}
+    ),
+    ("DELETE", "/api/admin/tax-rates/{rate_id}"): Row(**admins_only(expect(204, deletes_the_rate))),
+    ("GET", "/api/admin/discounts"): Row(**admins_only(expect(200, lists_the_code))),
+    ("POST", "/api/admin/discounts"): Row(
+        **admins_only(expect(201, adds_the_spring_code)),
+        body=lambda w: {"code": "SPRING", "kind": "fixed", "value": "5"},
+    ),
+    ("GET", "/api/admin/discounts/{discount_id}"): Row(**admins_only(expect(200, is_the_code))),
+    ("PATCH", "/api/admin/discounts/{discount_id}"): Row(
+        **admins_only(expect(200, pauses_the_code)), body=lambda w: {"active": False}
+    ),
+    ("DELETE", "/api/admin/discounts/{discount_id}"): Row(
+        **admins_only(expect(204, deletes_the_code))
     ),
     ("GET", "/api/admin/low-stock"): Row(
         anonymous=UNAUTHENTICATED,

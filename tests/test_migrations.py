@@ -29,6 +29,15 @@ NEW_TABLES = {
     "webhook_attempts",
     "outgoing_emails",
     "password_resets",
+    "addresses",
+    "shipping_methods",
+    "tax_rates",
+    "discounts",
+    "discount_redemptions",
+    "payment_actions",
+    "provider_events",
+    "guest_carts",
+    "guest_cart_items",
 }
 # Replaced by token_families: a token revoked one by one became a login revoked as a whole.
 DROPPED_TABLES = {"revoked_tokens"}
@@ -197,6 +206,46 @@ def test_upgraded_legacy_order_is_served_with_its_history(migration_app, upgrade
     assert body["total"] == "19.98"
     assert [change["status"] for change in body["status_history"]] == ["paid"]
     assert body["status_history"][0]["at"].endswith("+00:00")
+    # Placed before checkout priced anything: the total is all subtotal, picked up.
+    assert body["totals"] == {
+        "subtotal": "19.98",
+        "discount": "0.00",
+        "shipping": "0.00",
+        "tax": "0.00",
+        "total": "19.98",
+    }
+    assert (body["tax_rate"], body["shipping_address"], body["shipping_method"]) == (
+        "0.0000",
+        None,
+        None,
+    )
+
+
+def test_an_order_placed_after_the_upgrade_opens_its_history(migration_app, upgraded):
+    """SQLite rebuilds `orders` to add the checkout columns: the trigger that writes an
+    order's first history row must survive it."""
+    with migration_app.app_context():
+        token = issue_tokens(db.session.get(User, 1))["access_token"]
+        if db.engine.dialect.name == "postgresql":
+            # The legacy rows were inserted with their ids, past the sequences.
+            for table in ("orders", "order_items"):
+                rows(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 2)")
+    client = migration_app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (
+        client.post("/api/cart", json={"product_id": 1, "quantity": 1}, headers=headers).status_code
+        == 200
+    )
+
+    placed = client.post("/api/orders", headers=headers)
+
+    assert placed.status_code == 201, placed.get_data(as_text=True)
+    with migration_app.app_context():
+        history = rows(
+            "SELECT status FROM order_status_changes WHERE order_id = "
+            f"{int(placed.get_json()['id'])}"
+        )
+    assert history == [("pending",)]
 
 
 def test_downgrade_to_first_revision_drops_new_tables_and_keeps_data(migration_app, upgraded):

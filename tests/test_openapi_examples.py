@@ -2,11 +2,11 @@
 built only from them (path, query, headers and body, as Postman and Swagger UI build it) is
 accepted by the server, on the store that `make run` seeds.
 
-The store for each operation: the seed catalog, the customer of the examples (registered and
-logged in with the example bodies themselves) holding a cart line of product 1 and a pending
-order 1, an admin, webhook subscription 1 with its delivery 1 of order 1's event, and a reset
-token (the example's) sent to the customer. Admin operations are also called by that customer:
-403.
+The store for each operation: the seed catalog and checkout settings, the customer of the
+examples (registered and logged in with the example bodies themselves) holding a cart line of
+product 1, a pending order 1 and address 1, an admin, webhook subscription 1 with its
+delivery 1 of order 1's event, a guest cart of the example token, and a reset token (the
+example's) sent to the customer. Admin operations are also called by that customer: 403.
 """
 
 import hashlib
@@ -14,13 +14,15 @@ import json
 from datetime import timedelta
 
 import pytest
+import stripe
 from openapi_schema_validator import OAS30Validator
 from sqlalchemy import select
 
 from app.auth.schemas import RESET_TOKEN_EXAMPLE
+from app.cart.schemas import CART_TOKEN_EXAMPLE
 from app.db import db, utcnow
-from app.models import PasswordReset, User, WebhookDelivery
-from seed_data import seed_catalog
+from app.models import GuestCart, PasswordReset, User, WebhookDelivery
+from seed_data import seed_catalog, seed_checkout
 from tests.test_openapi import COMMITTED_SPEC, METHODS, operations, resolve
 
 CUSTOMER = "customer"
@@ -68,7 +70,9 @@ def request_from_examples(spec, path, method) -> dict:
     request = {"path": url, "method": method.upper(), "query_string": query, "headers": headers}
     body = spec["paths"][path][method].get("requestBody")
     if body:
-        request["json"] = example_of(spec, body["content"]["application/json"]["schema"])
+        # The body's own example when it has one (as Postman takes it), else the fields'.
+        content = body["content"]["application/json"]
+        request["json"] = content.get("example") or example_of(spec, content["schema"])
     return request
 
 
@@ -93,6 +97,7 @@ def store(app, client, auth, spec):
     def build(*, with_customer: bool = True) -> dict:
         with app.app_context():
             seed_catalog(12)
+            seed_checkout()
             db.session.commit()
         tokens = {ADMIN: auth.admin_user.headers}
         if not with_customer:
@@ -112,6 +117,10 @@ def store(app, client, auth, spec):
             if "order" not in tokens:
                 assert client.post("/api/orders", headers=tokens[CUSTOMER]).status_code == 201
                 tokens["order"] = True
+        # Address 1 of the customer's book, the one the checkout examples ship to.
+        address = request_from_examples(spec, "/api/addresses", "post")
+        address["headers"] |= tokens[CUSTOMER]
+        assert client.open(**address).status_code == 201
         # Webhook subscription 1 (at another URL than the example's), and delivery 1: order
         # 1's order.created for it, as the worker records it.
         hook = {"url": "http://127.0.0.1:9/hooks", "events": ["order.created"]}
@@ -121,6 +130,13 @@ def store(app, client, auth, spec):
             db.session.add(WebhookDelivery(event_id=1, subscription_id=made.get_json()["id"]))
             # The reset email's token of the example body, sent to the example customer.
             customer = db.session.scalar(select(User).where(User.username == "alice"))
+            # The guest cart of the examples' token, for the merge.
+            db.session.add(
+                GuestCart(
+                    token_hash=hashlib.sha256(CART_TOKEN_EXAMPLE.encode()).hexdigest(),
+                    expires_at=utcnow() + timedelta(days=1),
+                )
+            )
             db.session.add(
                 PasswordReset(
                     user_id=customer.id,
@@ -134,7 +150,33 @@ def store(app, client, auth, spec):
     return build
 
 
-@pytest.mark.parametrize(("path", "method"), all_operations())
+# Operations a payment provider calls, signing the body: the example, signed with the
+# store's webhook secret, as the provider would send it.
+SIGNED_BY_STRIPE = {("/api/payments/stripe/webhook", "post")}
+WEBHOOK_SECRET = "whsec_examples"
+
+
+def test_a_provider_sends_the_example_event(spec, make_app):
+    for path, method in SIGNED_BY_STRIPE:
+        request = request_from_examples(spec, path, method)
+        payload = json.dumps(request.pop("json"))
+        request["headers"]["Stripe-Signature"] = stripe.WebhookSignature.generate_signature_header(
+            payload, WEBHOOK_SECRET
+        )
+        stripe_app = make_app(
+            PAYMENT_PROVIDER="stripe",
+            STRIPE_SECRET_KEY="sk_test_examples",
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        )
+        response = stripe_app.test_client().open(
+            **request, data=payload, content_type="application/json"
+        )
+        assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), [op for op in all_operations() if op not in SIGNED_BY_STRIPE]
+)
 def test_the_request_built_from_the_examples_is_accepted(spec, client, store, path, method):
     operation = spec["paths"][path][method]
     tokens = store(with_customer=(path, method) != ("/api/auth/register", "post"))

@@ -33,7 +33,20 @@ PATH_TO = {
     "delivered": ["paid", "shipped", "delivered"],
     "cancelled": ["cancelled"],
 }
-ORDER_KEYS = {"id", "status", "total", "created_at", "items", "status_history"}
+ORDER_KEYS = {
+    "id",
+    "status",
+    "total",
+    "totals",
+    "tax_rate",
+    "shipping_address",
+    "shipping_method",
+    "discount_code",
+    "payment",
+    "created_at",
+    "items",
+    "status_history",
+}
 ADMIN_SUMMARY_KEYS = {"id", "status", "total", "created_at", "item_count", "user_id"}
 ENVELOPE_KEYS = {"items", "page", "per_page", "total", "pages"}
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.models import Order, OrderItem
 from tests.helpers import assert_problem, cart_lines, count_rows, stock_of
+from tests.test_order_lifecycle import ORDER_KEYS
 
 
 def add_to_cart(client, headers, product_id, quantity):
@@ -41,8 +42,16 @@ def test_place_order_returns_201_with_the_order_body(client, auth, make_product)
 
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == {"id", "status", "total", "created_at", "items", "status_history"}
+    assert set(body) == ORDER_KEYS
     assert [change["status"] for change in body["status_history"]] == ["pending"]
+    assert body["payment"] == {
+        "provider": "manual",
+        "status": "requires_payment",
+        "amount": "59.97",
+        "currency": "usd",
+        "client_secret": None,
+        "reference": None,
+    }
     assert isinstance(body["id"], int)
     assert body["status"] == "pending"
     assert body["total"] == "59.97"

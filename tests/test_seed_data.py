@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import func, select
 
 import seed_data
-from app.models import Category, Product, StockMovement, User
+from app.models import (
+    Category,
+    Discount,
+    Product,
+    ShippingMethod,
+    StockMovement,
+    TaxRate,
+    User,
+)
 from app.products.schemas import ProductInputSchema
 from tests.conftest import empty_tables
 from tests.helpers import count_rows
@@ -156,6 +164,54 @@ def test_walkthrough_products_come_first(app, client):
         assert body["name"] == name
         assert body["is_active"] is True
         assert body["stock"] >= 2
+
+
+def test_the_walkthrough_checkout_charges_what_the_readme_says(app, client, auth):
+    """README's curl session: 2 mugs and a dripper to Austin, Texas, method 1, WELCOME10."""
+    seed(app)
+    headers = auth.customer
+    for line in ({"product_id": 1, "quantity": 2}, {"product_id": 4}):
+        assert client.post("/api/cart", json=line, headers=headers).status_code == 200
+    address = {
+        "name": "Alice",
+        "line1": "1 Main St",
+        "city": "Austin",
+        "region": "TX",
+        "postal_code": "73301",
+        "country": "US",
+    }
+    assert client.post("/api/addresses", json=address, headers=headers).get_json()["id"] == 1
+    methods = client.get("/api/shipping-methods?country=US").get_json()["items"]
+    assert [method["id"] for method in methods] == [1, 2]
+    body = {"shipping_address_id": 1, "shipping_method_id": 1, "discount_code": "WELCOME10"}
+
+    preview = client.post("/api/checkout/preview", json=body, headers=headers).get_json()
+    assert preview["totals"] == {
+        "subtotal": "44.99",
+        "discount": "4.50",
+        "shipping": "4.90",
+        "tax": "3.74",
+        "total": "49.13",
+    }
+    placed = client.post("/api/orders", json=body | {"expected_total": "49.13"}, headers=headers)
+    assert placed.status_code == 201, placed.get_data(as_text=True)
+    assert placed.get_json()["totals"] == preview["totals"]
+
+
+def test_checkout_settings_are_seeded_once(app, query):
+    seed(app)
+    seed(app)
+    counts = query(
+        lambda s: [
+            s.scalar(select(func.count()).select_from(model))
+            for model in (ShippingMethod, TaxRate, Discount)
+        ]
+    )
+    assert counts == [
+        len(seed_data.SHIPPING_METHODS),
+        len(seed_data.TAX_RATES),
+        len(seed_data.DISCOUNTS),
+    ]
 
 
 def test_seeded_words_are_found_by_search(app, client, query):

@@ -2,12 +2,19 @@
 
 from functools import wraps
 
+from flask import request
 from flask_jwt_extended import current_user, jwt_required, verify_jwt_in_request
 from flask_smorest import Blueprint as BaseBlueprint
 
 from app.caching import cache_response, documents_caching
 from app.errors import Forbidden
-from app.openapi import BEARER_AUTH, bearer_auth, error_responses
+from app.openapi import (
+    BEARER_AUTH,
+    CART_TOKEN_HEADER,
+    bearer_auth,
+    bearer_or_cart_token,
+    error_responses,
+)
 
 
 def login_required(fn=None, *, refresh: bool = False, any_token_type: bool = False):
@@ -56,6 +63,26 @@ def public_read(admin_option: str | None = None):
         return optional_token(error_responses(401, 403)(documented))
 
     return decorator
+
+
+def cart_owner_required(view):
+    """The cart of a signed-in user (bearer token) or of a guest (X-Cart-Token, when no
+    bearer token is sent): the view gets it as `owner` (app.cart.services.Owner). A bearer
+    token is checked as on any login_required route; an unknown cart token is a 401."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        from app.cart.services import guest_cart, user_cart
+
+        token = request.headers.get(CART_TOKEN_HEADER)
+        if token and "Authorization" not in request.headers:
+            owner = guest_cart(token)
+        else:
+            verify_jwt_in_request()
+            owner = user_cart(current_user.id)
+        return view(*args, owner=owner, **kwargs)
+
+    return bearer_or_cart_token()(guarded)
 
 
 def _ensure_admin() -> None:

@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.cart.services import MAX_LINE_QUANTITY
-from app.fields import Money, id_field
+from app.fields import Money, Timestamp, id_field, no_control_characters
 from app.schemas import ResponseSchema
 
 
@@ -36,4 +36,39 @@ class CartQuantitySchema(ma.Schema):
         strict=True,
         validate=validate.Range(min=0, max=MAX_LINE_QUANTITY),
         metadata={"description": "0 removes the line", "example": 3},
+    )
+
+
+# The token of the examples (the document's store has a guest cart with it).
+CART_TOKEN_EXAMPLE = "q3T0o5l0bM3C4B6cV9gk1cI5x2Hq8oNn0fJrYw7VtQs"
+
+
+class GuestCartSchema(ResponseSchema):
+    cart_token = ma.fields.String(
+        metadata={
+            "description": "Send it as X-Cart-Token; shown only once",
+            "example": CART_TOKEN_EXAMPLE,
+        }
+    )
+    expires_at = Timestamp(metadata={"example": "2026-12-31T10:00:00+00:00"})
+
+
+class CartMergeSchema(ma.Schema):
+    cart_token = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), no_control_characters],
+        metadata={"description": "The guest cart's token", "example": CART_TOKEN_EXAMPLE},
+    )
+
+
+class AdjustmentSchema(ResponseSchema):
+    product_id = ma.fields.Integer(metadata={"example": 1})
+    requested = ma.fields.Integer(metadata={"example": 5})
+    added = ma.fields.Integer(metadata={"description": "0: none could be added", "example": 3})
+
+
+class MergedCartSchema(CartSchema):
+    adjustments = ma.fields.List(
+        ma.fields.Nested(AdjustmentSchema),
+        metadata={"description": "The guest lines that could not be added in full"},
     )

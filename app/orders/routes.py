@@ -2,7 +2,8 @@ from flask import url_for
 from flask_jwt_extended import current_user
 
 from app.auth.decorators import admin_required, login_required
-from app.idempotency import idempotent
+from app.checkout.schemas import CHECKOUT_CONFLICT, CHECKOUT_EXAMPLE, CheckoutInputSchema
+from app.idempotency import answer_after_commit, idempotent
 from app.limits import limit_writes
 from app.orders import services
 from app.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
@@ -16,12 +17,22 @@ limit_writes(blp)
 @blp.post("")
 @login_required
 @idempotent
+@blp.arguments(CheckoutInputSchema, example=CHECKOUT_EXAMPLE)
 @blp.response(201, OrderSchema)
-@blp.alt_response(409, description="Empty cart, or not enough stock for a line")
-def place_order():
-    """Place an order from the cart"""
-    order = services.place_order(current_user.id)
-    return order, {"Location": url_for("orders.get_order", order_id=order.id)}
+@blp.alt_response(409, **CHECKOUT_CONFLICT)
+def place_order(options):
+    """Place an order from the cart
+
+    The body is optional: without an address and a shipping method the order is picked up
+    (no shipping; the store country's tax). POST /api/checkout/preview shows the totals
+    first; send its total as `expected_total` to refuse a price changed meanwhile (409).
+    """
+    order = services.place_order(current_user.id, options)
+    headers = {"Location": url_for("orders.get_order", order_id=order.id)}
+    if order.payment_provider != "manual":
+        # Under an Idempotency-Key the payment's client secret comes after the commit.
+        answer_after_commit(lambda: (OrderSchema().dump(order), 201, headers))
+    return order, headers
 
 
 @blp.get("/history")

@@ -1,9 +1,12 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.fields import MAX_ID, Money, QueryInteger, Timestamp
+from app.addresses.schemas import ADDRESS_EXAMPLE, AddressFieldsSchema
+from app.checkout.schemas import ShippingMethodRefSchema, TotalsSchema
+from app.fields import MAX_ID, Money, QueryInteger, Rate, Timestamp
 from app.models import OrderStatus
 from app.pagination import PaginationArgsSchema, page_of
+from app.payments.schemas import PaymentSchema
 from app.schemas import ResponseSchema
 
 
@@ -50,7 +53,27 @@ class AdminOrderSummarySchema(OrderSummarySchema):
 class OrderSchema(ResponseSchema):
     id = ma.fields.Integer(metadata={"example": 1})
     status = ma.fields.String(metadata=ORDER_STATUS_DOC)
-    total = Money(metadata={"example": "59.97"})
+    total = Money(metadata={"example": "63.73", "description": "totals.total"})
+    totals = ma.fields.Nested(TotalsSchema)
+    tax_rate = Rate()
+    shipping_address = ma.fields.Nested(
+        AddressFieldsSchema,
+        allow_none=True,
+        metadata={
+            "description": "A copy: editing the address book does not change it",
+            "example": ADDRESS_EXAMPLE,
+        },
+    )
+    shipping_method = ma.fields.Nested(
+        ShippingMethodRefSchema,
+        allow_none=True,
+        metadata={
+            "description": "null: a pickup order; id null once the method is deleted",
+            "example": {"id": 1, "name": "Standard (3-5 days)"},
+        },
+    )
+    discount_code = ma.fields.String(allow_none=True, metadata={"example": "WELCOME10"})
+    payment = ma.fields.Nested(PaymentSchema)
     created_at = Timestamp()
     items = ma.fields.List(ma.fields.Nested(OrderItemSchema))
     status_history = ma.fields.List(ma.fields.Nested(StatusChangeSchema))

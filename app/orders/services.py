@@ -1,21 +1,27 @@
 """Order placement, lifecycle and lookup.
 
-Placement is one transaction: the cart is emptied, app.inventory takes the stock (guarded
-UPDATEs, in product-id order), the lines are snapshotted into the order with the prices the
-stock was taken at, and the order.created event is written (app.events). Any failure rolls
-all of it back. Every status change writes its event (order.paid, ...) the same way.
+Placement reads what the body names first (address, method, tax rate: app.checkout), then
+runs one transaction: the cart is emptied, app.inventory takes the stock (guarded UPDATEs,
+in product-id order), the lines are priced at the prices the stock was taken at
+(app.checkout.services.price), a discount code's use is claimed (app.discounts), the order
+is written with its breakdown and snapshots, and the order.created event with it
+(app.events). Any failure rolls all of it back. Every status change writes its event
+(order.paid, ...) the same way; a cancellation gives the stock and the code's use back.
 """
 
-from decimal import Decimal
+from datetime import timedelta
 
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload, undefer
 
 from app import events, inventory
+from app.checkout import services as checkout
 from app.db import after_commit, db, transaction, utcnow
+from app.discounts import services as discounts
 from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
-from app.fields import MAX_MONEY
+from app.fields import MAX_MONEY, RATE_PLACES
 from app.inventory import Taken
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.models import (
@@ -25,11 +31,14 @@ from app.models import (
     OrderItem,
     OrderStatus,
     OrderStatusChange,
+    PaymentStatus,
     User,
 )
 from app.orders.schemas import OrderSchema
 from app.pagination import paginate
+from app.payments import services as payments
 
+EXPIRY_BATCH = 100
 TRANSITIONS = {
     OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED},
     OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
@@ -47,36 +56,77 @@ STATUS_EVENTS = {
 }
 
 
-def _emit(event_type: EventType, order: Order) -> None:
-    """The event's `data.order` is the order exactly as GET /api/orders/<id> returns it."""
-    events.emit(event_type, {"order": OrderSchema().dump(order)})
+def emit_order(event_type: EventType, order: Order) -> None:
+    """The event's `data.order` is the order as GET /api/orders/<id> returns it, less the
+    payment's client secret (only the customer's client needs it)."""
+    data = OrderSchema().dump(order)
+    data["payment"]["client_secret"] = None
+    events.emit(event_type, {"order": data})
 
 
-def place_order(user_id: int) -> Order:
+def place_order(user_id: int, options: dict) -> Order:
     try:
-        return _place_order(user_id)
+        return _place_order(user_id, checkout.resolve(user_id, options))
     except Conflict as refused:
         CHECKOUT_CONFLICTS.labels(reason=type(refused).__name__).inc()
         raise
 
 
-def _place_order(user_id: int) -> Order:
-    """A fixed number of statements plus one UPDATE per line: the cart is read as it is
-    emptied, lines, history and ledger rows go in one multi-row INSERT each, and the order
-    returned is built from what was written (nothing is read back)."""
+def _place_order(user_id: int, plan: checkout.Plan) -> Order:
+    """A fixed number of statements plus one UPDATE per line (and a few for a discount
+    code): the cart is read as it is emptied (with the tax rate), lines, history and ledger
+    rows go in one multi-row INSERT each, and the order returned is built from what was
+    written."""
     now = utcnow()
     with transaction() as session:
         # Emptied first; any failure below rolls it back with the rest.
-        lines = session.execute(
+        rows = session.execute(
             delete(CartItem)
             .where(CartItem.user_id == user_id)
-            .returning(CartItem.product_id, CartItem.quantity)
+            .returning(
+                CartItem.product_id,
+                CartItem.quantity,
+                CartItem.price_when_added,
+                plan.tax_rate_query().label("tax_rate"),
+            )
         ).all()
-        if not lines:
+        if not rows:
             raise EmptyCart("The cart is empty: add products before placing an order.")
+        previous_prices = {row.product_id: row.price_when_added for row in rows}
+        tax_rate = rows[0].tax_rate.quantize(RATE_PLACES)
 
         def record_order(taken: list[Taken]) -> Order:
-            items = [
+            lines = [
+                checkout.Line(*line, previous_price=previous_prices[line.product_id])
+                for line in taken
+            ]
+            totals, discount = checkout.price(plan, lines, tax_rate, user_id, now)
+            # Prices may have risen since the cart was filled; the column holds 12 digits.
+            if totals.total > MAX_MONEY:
+                raise OrderTooLarge(totals.total)
+            order = Order(
+                user_id=user_id,
+                status=OrderStatus.PENDING,
+                subtotal=totals.subtotal,
+                discount_total=totals.discount,
+                shipping_total=totals.shipping,
+                tax_total=totals.tax,
+                total=totals.total,
+                tax_rate=tax_rate,
+                shipping_address=plan.address,
+                shipping_method_id=None if plan.method is None else plan.method.id,
+                shipping_method_name=None if plan.method is None else plan.method.name,
+                discount_id=None if discount is None else discount.id,
+                discount_code=None if discount is None else discount.code,
+                created_at=now,
+                **payments.payment_columns(totals.total),
+            )
+            columns = {column.key: getattr(order, column.key) for column in Order.__table__.c}
+            del columns["id"]
+            order.id = session.scalar(insert(Order).values(columns).returning(Order.id))
+            if discount is not None:
+                discounts.redeem(discount, user_id, order.id)
+            order.items = [
                 OrderItem(
                     product_id=line.product_id,
                     product_name=line.name,
@@ -85,33 +135,19 @@ def _place_order(user_id: int) -> Order:
                 )
                 for line in taken
             ]
-            # Prices may have risen since the cart was filled; the column holds 12 digits.
-            total = sum((item.line_total for item in items), Decimal("0.00"))
-            if total > MAX_MONEY:
-                raise OrderTooLarge(total)
-            order_id = session.scalar(
-                insert(Order)
-                .values(user_id=user_id, status=OrderStatus.PENDING, total=total, created_at=now)
-                .returning(Order.id)
-            )
-            session.execute(insert(OrderItem), [_item_row(order_id, item) for item in items])
+            session.execute(insert(OrderItem), [_item_row(order.id, item) for item in order.items])
             # The first history row is the database's (a trigger on orders, see migrations).
-            opened = OrderStatusChange(status=OrderStatus.PENDING, at=now, changed_by=user_id)
-            order = Order(
-                id=order_id,
-                user_id=user_id,
-                status=OrderStatus.PENDING,
-                total=total,
-                created_at=now,
-                items=items,
-                status_history=[opened],
-            )
-            _emit(EventType.ORDER_CREATED, order)
+            order.status_history = [
+                OrderStatusChange(status=OrderStatus.PENDING, at=now, changed_by=user_id)
+            ]
+            emit_order(EventType.ORDER_CREATED, order)
             return order
 
-        order = inventory.take(lines, record_order)
+        order = inventory.take([(row.product_id, row.quantity) for row in rows], record_order)
         # Counted once committed: a caller's transaction (an Idempotency-Key) may still undo it.
         after_commit(ORDERS_PLACED.inc)
+        # The provider's payment, once the order exists for good (no lock held meanwhile).
+        after_commit(lambda: payments.start(order))
     return order
 
 
@@ -136,29 +172,69 @@ def get_order(order_id: int, user: User) -> Order:
 
 
 def change_status(order_id: int, new_status: OrderStatus, actor: User) -> Order:
-    """Move an order along the lifecycle; cancelling puts its stock back."""
-    with transaction() as session:
+    """Move an order along the lifecycle (its owner cancels; an admin also pays, ships...)."""
+    with transaction():
         order = get_order(order_id, actor)
         current = order.status
         if new_status not in TRANSITIONS[current]:
             raise Conflict(f"Order {order_id} is {current}: it cannot become {new_status}.")
-        # Guarded on the status we checked: of two concurrent changes, one wins.
-        moved = session.execute(
-            update(Order)
-            .where(Order.id == order_id, Order.status == current)
-            .values(status=new_status)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if moved != 1:
+        if not move(order, new_status, changed_by=actor.id):
             raise Conflict(f"Order {order_id} changed meanwhile; reload it and try again.")
-        if new_status == OrderStatus.CANCELLED:
-            lines = [(item.product_id, item.quantity) for item in order.items]
-            inventory.put_back(lines, order_id=order_id, user_id=actor.id)
-        session.add(OrderStatusChange(order_id=order_id, status=new_status, changed_by=actor.id))
-        session.flush()
-        session.refresh(order)  # the status and history that GET will show
-        _emit(STATUS_EVENTS[new_status], order)
     return order
+
+
+def move(order: Order, new_status: OrderStatus, *, changed_by: int | None) -> bool:
+    """The move itself, in the caller's transaction: one UPDATE guarded on the status read,
+    so of two concurrent moves (a payment and an expiry, say) exactly one happens; False
+    for the loser. Cancelling puts the stock and the code's use back and sends the payment
+    back (app.payments); every move writes its history row and event."""
+    current = order.status
+    if new_status not in TRANSITIONS[current]:
+        return False
+    session = db.session
+    moved = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == current)
+        .values(status=new_status)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        return False
+    if new_status == OrderStatus.CANCELLED:
+        lines = [(item.product_id, item.quantity) for item in order.items]
+        inventory.put_back(lines, order_id=order.id, user_id=changed_by)
+        if order.discount_id is not None:
+            discounts.release(order.id)
+    payments.on_status_change(order, new_status)
+    session.add(OrderStatusChange(order_id=order.id, status=new_status, changed_by=changed_by))
+    session.flush()
+    session.refresh(order)  # the status and history that GET will show
+    emit_order(STATUS_EVENTS[new_status], order)
+    return True
+
+
+def expire_unpaid() -> int:
+    """Cancel the orders left unpaid past ORDER_PAYMENT_TIMEOUT_SECONDS (the worker's, every
+    minute); their stock goes back. Returns how many were cancelled."""
+    timeout = timedelta(seconds=current_app.config["ORDER_PAYMENT_TIMEOUT_SECONDS"])
+    due = db.session.scalars(
+        select(Order.id)
+        .where(
+            Order.status == OrderStatus.PENDING,
+            Order.payment_status.in_([PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED]),
+            Order.created_at < utcnow() - timeout,
+        )
+        .order_by(Order.id)
+        .limit(EXPIRY_BATCH)
+    ).all()
+    expired = 0
+    for order_id in due:
+        with transaction() as session:
+            order = session.get(Order, order_id, populate_existing=True)
+            # Read again inside the write transaction: paid meanwhile is not expired.
+            if order.status == OrderStatus.PENDING:
+                expired += move(order, OrderStatus.CANCELLED, changed_by=None)
+    return expired
 
 
 def cancel_order(order_id: int, actor: User) -> Order:

@@ -1,19 +1,28 @@
-"""10 s of customers and admins changing carts, orders and stock at once: stock still adds up."""
+"""10 s of customers and admins changing carts, orders and stock at once, some checkouts with
+a code of 5 uses, while a worker expires unpaid orders and refunds cancelled paid ones: stock,
+the ledger and the code's uses still add up."""
 
 import random
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import requests
 from sqlalchemy import select
 
+from app import create_app
+from app.db import db
+from app.discounts.services import create_discount
 from app.models import Order
+from app.orders.services import expire_unpaid
+from app.payments.services import claim_due_actions, perform
 from tests.concurrency.live import Outcome, call
 from tests.invariants import inventory_violations
 
 DURATION_S = 10
+EXPIRY_S = 2
 CUSTOMERS = 8
 ADMINS = 2
 PRODUCTS = 5
@@ -23,7 +32,7 @@ ALLOWED = {
     "set": {200, 404, 409},
     "remove": {200, 404},
     "view": {200},
-    "checkout": {201, 409},
+    "checkout": {201, 409, 422},  # 422: the code was used up
     "cancel": {200, 409},
     "adjust": {200, 409},
     "set stock": {200},
@@ -74,7 +83,8 @@ def customer_session(shop: Shop, customer, seed: int) -> None:
             elif op == "view":
                 shop.record(call(http, "GET", url("/api/cart"), op))
             elif op == "checkout":
-                outcome = shop.record(call(http, "POST", url("/api/orders"), op))
+                body = {"discount_code": "LOAD5"} if rng.random() < 0.3 else {}
+                outcome = shop.record(call(http, "POST", url("/api/orders"), op, json=body))
                 if outcome.status == 201:
                     with shop.lock:
                         shop.orders[outcome.body["id"]] = customer.id
@@ -103,13 +113,35 @@ def admin_session(shop: Shop, admin, seed: int) -> None:
             time.sleep(0.02)  # admins act less often than shoppers
 
 
+def worker_session(shop: Shop, worker_app) -> None:
+    """The background worker's part: unpaid orders expire (after EXPIRY_S), refunds and
+    cancellations of payments are made."""
+    while time.monotonic() < shop.deadline:
+        with worker_app.app_context():
+            expire_unpaid()
+            for action_id in claim_due_actions():
+                perform(action_id)
+        time.sleep(0.05)
+
+
 def test_mixed_load_keeps_stock_and_ledger_consistent(live_store):
     shop = Shop(live_store, [live_store.product(stock=10) for _ in range(PRODUCTS)])
     customers = live_store.users(CUSTOMERS)
     admins = live_store.users(ADMINS, admin=True)
+    with live_store.app.app_context():
+        create_discount(
+            {"code": "LOAD5", "kind": "fixed", "value": Decimal("1.00"), "usage_limit": 5}
+        )
+    worker_app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": live_store.database_url,
+            "ORDER_PAYMENT_TIMEOUT_SECONDS": EXPIRY_S,
+        }
+    )
 
-    with ThreadPoolExecutor(CUSTOMERS + ADMINS) as pool:
-        futures = [
+    with ThreadPoolExecutor(CUSTOMERS + ADMINS + 1) as pool:
+        futures = [pool.submit(worker_session, shop, worker_app)]
+        futures += [
             pool.submit(customer_session, shop, customer, seed)
             for seed, customer in enumerate(customers)
         ]
@@ -133,3 +165,5 @@ def test_mixed_load_keeps_stock_and_ledger_consistent(live_store):
         }
 
     assert live_store.query(state) == {"orders": shop.orders, "violations": []}
+    with worker_app.app_context():
+        db.engine.dispose()

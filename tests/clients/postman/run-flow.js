@@ -282,9 +282,41 @@ const FLOW = [
       pm.expect(cart.items[0].name).to.eql('Coffee mug');
       expectMoney(cart.total, (cents(recall('mugPrice')) * 2 / 100).toFixed(2), 'total');
     });`],
-  ['POST /api/orders', 'customer', 'place the order', `
+  ['POST /api/addresses', 'customer', 'add an address (the example: address 1)', `
+    expectStatus(201);
+    pm.test('the example address, in the book', () => {
+      pm.expect(json().id).to.eql(1);
+      pm.expect(json().country).to.eql(sent().country);
+      pm.expect(json().city).to.eql(sent().city);
+    });`],
+  ['GET /api/shipping-methods', null, 'shipping methods to the example country', `
+    expectStatus(200);
+    pm.test('method 1 ships there', () => {
+      pm.expect(json().items.map((m) => m.id)).to.include(1);
+      json().items.forEach((m) => expectMoney(m.price, undefined, 'price'));
+    });`],
+  ['POST /api/checkout/preview', 'customer', 'preview (address 1, method 1, the demo code)', `
+    expectStatus(200);
+    const preview = json(), totals = preview.totals, subtotal = cents(recall('mugPrice')) * 2;
+    pm.test('the breakdown adds up, to the cent', () => {
+      expectMoney(totals.subtotal, (subtotal / 100).toFixed(2), 'subtotal');
+      expectMoney(totals.discount, (Math.round(subtotal / 10) / 100).toFixed(2), 'discount');
+      ['shipping', 'tax', 'total'].forEach((k) => expectMoney(totals[k], undefined, k));
+      const charged = cents(totals.subtotal) - cents(totals.discount) + cents(totals.shipping);
+      pm.expect(cents(totals.total)).to.eql(charged + cents(totals.tax));
+      pm.expect(preview.discount_code).to.eql('WELCOME10');
+      pm.expect(preview.shipping_method.id).to.eql(1);
+    });
+    pm.environment.set('previewTotals', JSON.stringify(totals));`],
+  ['POST /api/orders', 'customer', 'place the order (the same body)', `
     expectStatus(201);
     const order = json(), expected = (cents(recall('mugPrice')) * 2 / 100).toFixed(2);
+    pm.test('the order charged what the preview showed', () => {
+      pm.expect(order.totals).to.eql(JSON.parse(recall('previewTotals')));
+      pm.expect(order.total).to.eql(order.totals.total);
+      pm.expect(order.shipping_address.city).to.be.a('string');
+      pm.expect(order.discount_code).to.eql('WELCOME10');
+    });
     pm.test('a pending order for product 1 x 2', () => {
       pm.expect(order.id).to.be.a('number');
       pm.expect(order.status).to.eql('pending');
@@ -296,7 +328,7 @@ const FLOW = [
       pm.expect(item.quantity).to.eql(2);
       expectMoney(item.unit_price, recall('mugPrice'), 'unit_price');
       expectMoney(item.line_total, expected, 'line_total');
-      expectMoney(order.total, expected, 'total');
+      expectMoney(order.totals.subtotal, expected, 'subtotal');
       pm.expect(order.status_history).to.be.an('array').that.is.not.empty;
       pm.expect(pm.response.headers.get('Location')).to.match(new RegExp('/api/orders/' + order.id + '$'));
     });

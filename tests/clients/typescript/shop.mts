@@ -163,14 +163,60 @@ async function main(): Promise<void> {
   check("cart remove B", cart.items.length === 1, JSON.stringify(cart.items));
   check("cart remove B", cart.total === money(3 * cents(productA.price)), cart.total);
 
+  // Checkout: an address of the book, a method that ships there, a code, then the preview's
+  // total sent back as expected_total.
+  const address = expectData(
+    "add address",
+    201,
+    await customer.POST("/api/addresses", {
+      body: {
+        name: "Typed Client",
+        line1: "1 Main St",
+        city: "Austin",
+        region: "TX",
+        postal_code: "73301",
+        country: "US",
+      },
+    }),
+  );
+  const methods = expectData(
+    "shipping methods",
+    200,
+    await api.GET("/api/shipping-methods", { params: { query: { country: "US" } } }),
+  );
+  const method = methods.items[0];
+  if (method === undefined) fail("shipping methods", "no method ships to the US");
+  const checkout = {
+    shipping_address_id: address.id,
+    shipping_method_id: method.id,
+    discount_code: "WELCOME10",
+  };
+  const preview = expectData(
+    "checkout preview",
+    200,
+    await customer.POST("/api/checkout/preview", { body: checkout }),
+  );
+  const subtotal = 3 * cents(productA.price);
+  const totals = preview.totals;
+  check("checkout preview", totals.subtotal === money(subtotal), totals.subtotal);
+  check("checkout preview", totals.discount === money(Math.round(subtotal / 10)), totals.discount);
+  check("checkout preview", preview.tax_rate === "0.0825", preview.tax_rate);
+  const charged = cents(totals.subtotal) - cents(totals.discount) + cents(totals.shipping);
+  check("checkout preview", cents(totals.total) === charged + cents(totals.tax), totals.total);
+
   const placed = await customer.POST("/api/orders", {
     params: { header: { "Idempotency-Key": randomUUID() } },
+    body: { ...checkout, expected_total: totals.total },
   });
   const order = expectData("place order", 201, placed);
   const location = placed.response.headers.get("Location") ?? "";
   check("place order", location.endsWith(`/api/orders/${order.id}`), location);
   check("place order", order.status === "pending", order.status);
-  check("place order", order.total === money(3 * cents(productA.price)), order.total);
+  check("place order", JSON.stringify(order.totals) === JSON.stringify(totals), "totals");
+  check("place order", order.total === totals.total, order.total);
+  check("place order", order.shipping_address?.city === "Austin", "shipping address");
+  check("place order", order.shipping_method?.id === method.id, "shipping method");
+  check("place order", order.discount_code === "WELCOME10", `${order.discount_code}`);
   const item = order.items[0];
   check("place order", order.items.length === 1 && item?.product_id === productA.id, "items");
 

@@ -1,0 +1,69 @@
+from flask import url_for
+
+from app.auth.decorators import admin_required
+from app.discounts import services
+from app.discounts.schemas import (
+    DiscountInputSchema,
+    DiscountPageSchema,
+    DiscountSchema,
+    DiscountUpdateSchema,
+)
+from app.limits import limit_writes
+from app.pagination import PaginationArgsSchema
+from app.routing import Blueprint
+
+blp = Blueprint(
+    "discounts",
+    __name__,
+    url_prefix="/api/admin/discounts",
+    description="Discount codes: percentage or fixed, with limits and a validity window (admin)",
+)
+limit_writes(blp)
+DISCOUNT_ID = {"in": "path", "name": "discount_id", "example": 1}
+
+
+@blp.get("")
+@admin_required
+@blp.arguments(PaginationArgsSchema, location="query")
+@blp.response(200, DiscountPageSchema)
+def list_discounts(args):
+    """List the discount codes (admin)"""
+    return services.list_discounts(**args)
+
+
+@blp.post("")
+@admin_required
+@blp.arguments(DiscountInputSchema)
+@blp.response(201, DiscountSchema)
+def create_discount(data):
+    """Create a discount code (admin)"""
+    discount = services.create_discount(data)
+    return discount, {"Location": url_for("discounts.get_discount", discount_id=discount.id)}
+
+
+@blp.get("/<int:discount_id>", parameters=[DISCOUNT_ID])
+@admin_required
+@blp.response(200, DiscountSchema)
+@blp.alt_response(404, description="No such discount code")
+def get_discount(discount_id):
+    """Get one discount code, with its uses (admin)"""
+    return services.get_discount(discount_id)
+
+
+@blp.patch("/<int:discount_id>", parameters=[DISCOUNT_ID])
+@admin_required
+@blp.arguments(DiscountUpdateSchema(partial=True))
+@blp.response(200, DiscountSchema)
+@blp.alt_response(404, description="No such discount code")
+def update_discount(changes, discount_id):
+    """Change a discount code (admin); orders placed keep what it took off"""
+    return services.update_discount(discount_id, changes)
+
+
+@blp.delete("/<int:discount_id>", parameters=[DISCOUNT_ID])
+@admin_required
+@blp.response(204)
+@blp.alt_response(404, description="No such discount code")
+def delete_discount(discount_id):
+    """Delete a discount code (admin); orders placed keep the code and amount"""
+    services.delete_discount(discount_id)

@@ -1,0 +1,153 @@
+"""The payment providers behind one small interface: create a payment for an order, verify a
+webhook, refund, cancel. `provider()` is the one PAYMENT_PROVIDER names.
+
+- `manual` (the default): nothing to call; an admin marks orders paid, refunds happen
+  outside the store and are recorded as done.
+- `stripe`: the official library. A PaymentIntent per order (amount in minor units, the
+  order id in its metadata and as the idempotency key), webhooks verified with
+  `Stripe-Signature` (tolerance 300 s), refunds and cancellations of that intent.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+import stripe
+from flask import current_app
+
+PROVIDERS = ("manual", "stripe")
+WEBHOOK_TOLERANCE_S = 300
+# Currencies without minor units (Stripe's list): an amount is sent as is.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()  # noqa: SIM905
+)
+
+
+class InvalidWebhook(Exception):
+    """A webhook whose signature, age or body cannot be trusted (a 400)."""
+
+
+class ProviderError(Exception):
+    """The provider refused a call or could not be reached; the caller retries later."""
+
+
+@dataclass(frozen=True)
+class Created:
+    reference: str
+    client_secret: str | None
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def create(self, order_id: int, amount: Decimal, currency: str) -> Created | None: ...
+
+    def verify_webhook(self, payload: bytes, signature: str | None) -> dict: ...
+
+    def refund(self, reference: str | None, amount: Decimal, currency: str) -> str: ...
+
+    def cancel(self, reference: str | None) -> None: ...
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    return int(amount) if currency in ZERO_DECIMAL_CURRENCIES else int(amount * 100)
+
+
+class ManualProvider:
+    name = "manual"
+
+    def create(self, order_id: int, amount: Decimal, currency: str) -> None:
+        return None  # paid when an admin says so
+
+    def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
+        raise InvalidWebhook("The manual provider receives no webhooks.")
+
+    def refund(self, reference: str | None, amount: Decimal, currency: str) -> str:
+        return "manual"  # the money goes back outside the store
+
+    def cancel(self, reference: str | None) -> None:
+        return None
+
+
+class StripeProvider:
+    name = "stripe"
+
+    def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None):
+        addresses = {"api": api_base} if api_base else None
+        self.client = stripe.StripeClient(
+            secret_key, base_addresses=addresses, max_network_retries=2
+        )
+        self.webhook_secret = webhook_secret
+
+    def create(self, order_id: int, amount: Decimal, currency: str) -> Created:
+        try:
+            intent = self.client.v1.payment_intents.create(
+                params={
+                    "amount": minor_units(amount, currency),
+                    "currency": currency,
+                    "payment_method_types": ["card"],
+                    "metadata": {"order_id": str(order_id)},
+                },
+                options={"idempotency_key": f"order-{order_id}"},
+            )
+        except stripe.StripeError as error:
+            raise ProviderError(f"Stripe refused the payment intent: {error}") from error
+        return Created(intent.id, intent.client_secret)
+
+    def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, signature, self.webhook_secret, WEBHOOK_TOLERANCE_S
+            )
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            raise InvalidWebhook(str(error).split("\n")[0]) from None
+        return event.to_dict()
+
+    def refund(self, reference: str | None, amount: Decimal, currency: str) -> str:
+        try:
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": reference, "amount": minor_units(amount, currency)},
+                options={"idempotency_key": f"refund-{reference}"},
+            )
+        except stripe.StripeError as error:
+            raise ProviderError(f"Stripe refused the refund: {error}") from error
+        return refund.id
+
+    def cancel(self, reference: str | None) -> None:
+        if reference is None:
+            return
+        try:
+            self.client.v1.payment_intents.cancel(reference)
+        except stripe.InvalidRequestError as error:
+            # Already canceled or succeeded: nothing left to void.
+            current_app.logger.info("Stripe did not cancel %s: %s", reference, error)
+        except stripe.StripeError as error:
+            raise ProviderError(f"Stripe did not cancel {reference}: {error}") from error
+
+
+def check_settings(config) -> None:
+    """At start-up: a provider that cannot work is refused then, not at the first order."""
+    name = config["PAYMENT_PROVIDER"]
+    if name not in PROVIDERS:
+        raise RuntimeError(f"PAYMENT_PROVIDER must be one of {', '.join(PROVIDERS)}, not {name!r}")
+    if name == "stripe":
+        missing = [key for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET") if not config[key]]
+        if missing:
+            raise RuntimeError(f"PAYMENT_PROVIDER=stripe needs {' and '.join(missing)}")
+
+
+def provider() -> PaymentProvider:
+    """The app's provider, made once per app (a Stripe client keeps its connections)."""
+    made = current_app.extensions.get("payment_provider")
+    if made is None:
+        config = current_app.config
+        if config["PAYMENT_PROVIDER"] == "stripe":
+            made = StripeProvider(
+                config["STRIPE_SECRET_KEY"],
+                config["STRIPE_WEBHOOK_SECRET"],
+                config["STRIPE_API_BASE"],
+            )
+        else:
+            made = ManualProvider()
+        current_app.extensions["payment_provider"] = made
+    return made

@@ -1,0 +1,250 @@
+"""Payments: every order carries one (Order.payment_*), opened with the order; it becomes
+`succeeded` only by an admin (manual) or by the provider's verified webhook, never a client.
+
+- `start`: after the checkout commit, the provider's payment is created (a Stripe
+  PaymentIntent, idempotent by order id) and its reference and client secret stored; a call
+  that fails is made again by the worker (`start_missing`).
+- `handle_stripe_webhook`: one transaction records the event id (a redelivery finds it and
+  changes nothing) with its effect. `payment_intent.succeeded` pays the order only when the
+  amount and currency match it, by the same guarded update that expiry and cancellation use
+  (exactly one of paid or cancelled wins); one that arrives for a cancelled order is refunded.
+  `payment_intent.payment_failed` is recorded and the order stays payable.
+- Calls the provider must not lose (refund a cancelled paid order, void an unpaid one) are
+  rows of payment_actions, written in the transaction that decides them and made by the
+  worker after the commit (`claim_due_actions`, `perform`), with retries.
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db, lease_due, transaction, utcnow
+from app.models import (
+    DeliveryStatus,
+    EventType,
+    Order,
+    OrderStatus,
+    PaymentAction,
+    PaymentActionKind,
+    PaymentStatus,
+    ProviderEvent,
+)
+from app.payments.providers import InvalidWebhook, ProviderError, minor_units, provider
+
+BATCH = 100
+# A provider call that fails is tried again after these waits, then given up (and logged).
+ACTION_RETRY_SCHEDULE = (10, 60, 300, 1800, 7200, 21600)
+
+
+def payment_columns(total) -> dict:
+    """The payment an order opens with, by the configured provider."""
+    config = current_app.config
+    return {
+        "payment_provider": config["PAYMENT_PROVIDER"],
+        "payment_status": PaymentStatus.NOT_REQUIRED
+        if total == 0
+        else PaymentStatus.REQUIRES_PAYMENT,
+        "payment_currency": config["STORE_CURRENCY"],
+    }
+
+
+def start(order: Order) -> None:
+    """Create the provider's payment of a new order (after its commit); `order` gets the
+    reference and client secret. A failure is logged and left to the worker."""
+    if order.payment_status != PaymentStatus.REQUIRES_PAYMENT or order.payment_provider == "manual":
+        return
+    try:
+        created = provider().create(order.id, order.total, order.payment_currency)
+    except ProviderError as error:
+        current_app.logger.warning("Order %s: no payment yet (%s); retried later", order.id, error)
+        return
+    if created is None:
+        return
+    with transaction() as session:
+        session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.payment_reference.is_(None))
+            .values(
+                payment_reference=created.reference, payment_client_secret=created.client_secret
+            )
+            .execution_options(synchronize_session=False)
+        )
+    order.payment_reference = created.reference
+    order.payment_client_secret = created.client_secret
+
+
+def start_missing() -> int:
+    """The worker's catch-up: pending orders whose provider payment was never created."""
+    orders = db.session.scalars(
+        select(Order)
+        .where(
+            Order.status == OrderStatus.PENDING,
+            Order.payment_status == PaymentStatus.REQUIRES_PAYMENT,
+            Order.payment_provider != "manual",
+            Order.payment_reference.is_(None),
+        )
+        .limit(BATCH)
+    ).all()
+    db.session.rollback()
+    for order in orders:
+        start(order)
+    return len(orders)
+
+
+def on_status_change(order: Order, new_status: OrderStatus) -> None:
+    """The payment side of an order's move, in its transaction."""
+    if new_status == OrderStatus.PAID and order.payment_status != PaymentStatus.NOT_REQUIRED:
+        order.payment_status = PaymentStatus.SUCCEEDED
+    elif new_status == OrderStatus.CANCELLED:
+        if order.payment_status == PaymentStatus.SUCCEEDED:
+            queue_action(order.id, PaymentActionKind.REFUND)
+        elif order.payment_reference is not None:
+            queue_action(order.id, PaymentActionKind.CANCEL)
+
+
+def queue_action(order_id: int, kind: PaymentActionKind) -> None:
+    db.session.execute(insert(PaymentAction).values(order_id=order_id, kind=kind))
+
+
+# --- Stripe's webhook --------------------------------------------------------------------
+
+
+def handle_stripe_webhook(payload: bytes, signature: str | None) -> None:
+    """Verify, then apply the event once (see the module docstring). InvalidWebhook: 400."""
+    if current_app.config["PAYMENT_PROVIDER"] != "stripe":
+        raise InvalidWebhook("Stripe payments are not enabled on this store.")
+    event = provider().verify_webhook(payload, signature)
+    event_id, event_type = event.get("id"), event.get("type")
+    if not (isinstance(event_id, str) and 0 < len(event_id) <= 255 and isinstance(event_type, str)):
+        raise InvalidWebhook("The event has no id or type.")
+    data = event.get("data")
+    intent = data.get("object") if isinstance(data, dict) else None
+    intent = intent if isinstance(intent, dict) else {}
+    order_id = _order_id_of(intent)
+    try:
+        with transaction() as session:
+            session.execute(
+                insert(ProviderEvent).values(
+                    id=event_id, provider="stripe", type=event_type[:100], order_id=None
+                )
+            )
+            order = session.get(Order, order_id) if order_id is not None else None
+            if order is None or order.payment_provider != "stripe":
+                return  # not one of ours: recorded, nothing to do
+            session.execute(
+                update(ProviderEvent).where(ProviderEvent.id == event_id).values(order_id=order.id)
+            )
+            if event_type == "payment_intent.succeeded":
+                _succeeded(order, intent)
+            elif event_type == "payment_intent.payment_failed":
+                _failed(order)
+    except IntegrityError:
+        current_app.logger.info("Stripe event %s already processed", event_id)
+
+
+def _order_id_of(intent: dict) -> int | None:
+    metadata = intent.get("metadata")
+    raw = metadata.get("order_id") if isinstance(metadata, dict) else None
+    try:
+        order_id = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return order_id if 0 < order_id < 2**63 else None
+
+
+def _succeeded(order: Order, intent: dict) -> None:
+    from app.orders.services import move  # orders use this module: imported when needed
+
+    expected = (minor_units(order.total, order.payment_currency), order.payment_currency)
+    received = (intent.get("amount_received", intent.get("amount")), intent.get("currency"))
+    if received != expected:
+        order.payment_flagged = (
+            f"Stripe reported {received[0]} {received[1]} for intent {intent.get('id')}; "
+            f"the order is {expected[0]} {expected[1]}: not marked paid."
+        )[:500]
+        current_app.logger.warning("Order %s: %s", order.id, order.payment_flagged)
+        return
+    order.payment_reference = order.payment_reference or intent.get("id")
+    if move(order, OrderStatus.PAID, changed_by=None):
+        return
+    db.session.refresh(order)
+    unpaid = (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED)
+    if order.status == OrderStatus.CANCELLED and order.payment_status in unpaid:
+        # Paid after it expired or was cancelled: the money goes back.
+        order.payment_status = PaymentStatus.SUCCEEDED
+        queue_action(order.id, PaymentActionKind.REFUND)
+
+
+def _failed(order: Order) -> None:
+    from app.orders.services import emit_order
+
+    if order.status != OrderStatus.PENDING:
+        return
+    order.payment_status = PaymentStatus.FAILED
+    db.session.flush()
+    emit_order(EventType.PAYMENT_FAILED, order)
+
+
+# --- the worker: provider calls that must not be lost --------------------------------------
+
+
+def claim_due_actions() -> list[int]:
+    """Lease the provider calls that are due; returns their ids."""
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    return lease_due(
+        PaymentAction, lease, PaymentAction.id, pending=DeliveryStatus.PENDING, batch=BATCH
+    )
+
+
+def perform(action_id: int) -> None:
+    """Make one provider call; record the outcome (a refund: the order's payment is refunded
+    and order.refunded emitted) or schedule the next try."""
+    from app.orders.services import emit_order  # orders use this module
+
+    action = db.session.get(PaymentAction, action_id)
+    if action is None or action.status != DeliveryStatus.PENDING:
+        return
+    kind, order_id = action.kind, action.order_id
+    reference, total, currency = (
+        action.order.payment_reference,
+        action.order.total,
+        action.order.payment_currency,
+    )
+    db.session.rollback()  # no transaction stays open across the provider's call
+    try:
+        if kind == PaymentActionKind.REFUND:
+            refund_reference = provider().refund(reference, total, currency)
+        else:
+            provider().cancel(reference)
+    except ProviderError as error:
+        _retry_later(action_id, str(error))
+        return
+    with transaction() as session:
+        session.execute(
+            update(PaymentAction)
+            .where(PaymentAction.id == action_id)
+            .values(status=DeliveryStatus.DELIVERED, finished_at=utcnow(), lease_until=None)
+        )
+        if kind == PaymentActionKind.REFUND:
+            order = session.get(Order, order_id, populate_existing=True)
+            order.payment_status = PaymentStatus.REFUNDED
+            order.refund_reference = refund_reference
+            session.flush()
+            emit_order(EventType.ORDER_REFUNDED, order)
+
+
+def _retry_later(action_id: int, error: str) -> None:
+    with transaction() as session:
+        action = session.get(PaymentAction, action_id)
+        action.attempts += 1
+        action.last_error = error[:500]
+        action.lease_until = None
+        if action.attempts > len(ACTION_RETRY_SCHEDULE):
+            action.status = DeliveryStatus.FAILED
+            action.finished_at = utcnow()
+            current_app.logger.error("Payment action %s gave up: %s", action_id, error)
+        else:
+            wait = ACTION_RETRY_SCHEDULE[action.attempts - 1]
+            action.next_attempt_at = utcnow() + timedelta(seconds=wait)

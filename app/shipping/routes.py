@@ -1,0 +1,77 @@
+from flask import url_for
+
+from app.auth.decorators import admin_required, public_read
+from app.limits import limit_writes
+from app.pagination import PaginationArgsSchema
+from app.routing import Blueprint
+from app.shipping import services
+from app.shipping.schemas import (
+    ShippingMethodArgsSchema,
+    ShippingMethodInputSchema,
+    ShippingMethodPageSchema,
+    ShippingMethodSchema,
+    ShippingMethodUpdateSchema,
+)
+
+blp = Blueprint(
+    "shipping", __name__, url_prefix="/api", description="Shipping methods and their prices"
+)
+limit_writes(blp)
+METHOD_ID = {"in": "path", "name": "method_id", "example": 1}
+
+
+@blp.get("/shipping-methods")
+@blp.arguments(ShippingMethodArgsSchema, location="query")
+@public_read()
+@blp.response(200, ShippingMethodPageSchema)
+def list_shipping_methods(args):
+    """The active shipping methods, optionally only those shipping to a country"""
+    return services.list_available(**args)
+
+
+@blp.get("/admin/shipping-methods")
+@admin_required
+@blp.arguments(PaginationArgsSchema, location="query")
+@blp.response(200, ShippingMethodPageSchema)
+def admin_list_shipping_methods(args):
+    """Every shipping method, inactive ones included (admin)"""
+    return services.list_methods(**args)
+
+
+@blp.post("/admin/shipping-methods")
+@admin_required
+@blp.arguments(ShippingMethodInputSchema)
+@blp.response(201, ShippingMethodSchema)
+def create_shipping_method(data):
+    """Create a shipping method (admin)"""
+    method = services.create_method(data)
+    location = url_for("shipping.get_shipping_method", method_id=method.id)
+    return method, {"Location": location}
+
+
+@blp.get("/admin/shipping-methods/<int:method_id>", parameters=[METHOD_ID])
+@admin_required
+@blp.response(200, ShippingMethodSchema)
+@blp.alt_response(404, description="No such shipping method")
+def get_shipping_method(method_id):
+    """Get one shipping method (admin)"""
+    return services.get_method(method_id)
+
+
+@blp.patch("/admin/shipping-methods/<int:method_id>", parameters=[METHOD_ID])
+@admin_required
+@blp.arguments(ShippingMethodUpdateSchema(partial=True))
+@blp.response(200, ShippingMethodSchema)
+@blp.alt_response(404, description="No such shipping method")
+def update_shipping_method(changes, method_id):
+    """Change a shipping method (admin); orders placed keep what they paid"""
+    return services.update_method(method_id, changes)
+
+
+@blp.delete("/admin/shipping-methods/<int:method_id>", parameters=[METHOD_ID])
+@admin_required
+@blp.response(204)
+@blp.alt_response(404, description="No such shipping method")
+def delete_shipping_method(method_id):
+    """Delete a shipping method (admin); orders placed keep its name and price"""
+    services.delete_method(method_id)
