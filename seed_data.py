@@ -35,7 +35,7 @@ from sqlalchemy import func, inspect, select, text
 from app import create_app, inventory
 from app.auth.services import ensure_admin
 from app.db import db, transaction
-from app.models import Category, Discount, Product, ShippingMethod, TaxRate
+from app.models import Category, Discount, Product, Role, ShippingMethod, TaxRate
 from app.slugs import MAX_SLUG_LENGTH
 
 DEMO_ADMIN_PASSWORD = "admin-password"
@@ -396,6 +396,22 @@ def seed_checkout() -> int:
     return added
 
 
+# A custom role beside the built-in ones: what the staff examples of the document edit.
+CUSTOM_ROLES = {"content_editor": ["catalog:write"]}
+
+
+def seed_roles() -> int:
+    """Add the custom roles that are missing; returns how many."""
+    added = 0
+    with transaction() as session:
+        names = set(session.scalars(select(Role.name)))
+        for name, permissions in CUSTOM_ROLES.items():
+            if name not in names:
+                session.add(Role(name=name, permissions=permissions))
+                added += 1
+    return added
+
+
 def analyze() -> None:
     with transaction() as session:
         session.execute(text("ANALYZE"))
@@ -411,6 +427,7 @@ def seed(
     admin, admin_created = ensure_admin(admin_username, admin_email, admin_password)
     _, created = seed_catalog(products, admin_id=admin.id)
     seed_checkout()
+    seed_roles()
     return created, admin_created
 
 

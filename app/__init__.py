@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.routes import blp as payments_blp
     from app.products.routes import blp as products_blp
     from app.shipping.routes import blp as shipping_blp
+    from app.staff.routes import blp as staff_blp
     from app.taxes.routes import blp as taxes_blp
     from app.webhooks.routes import blp as webhooks_blp
 
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
         taxes_blp,
         discounts_blp,
         webhooks_blp,
+        staff_blp,
         health_blp,
     ):
         api.register_blueprint(blueprint)

@@ -96,6 +96,22 @@ class Forbidden(ApiError):
     default_detail = "You do not have permission to do this."
 
 
+class MissingPermission(Forbidden):
+    """The caller's roles lack a permission; the problem names it (`missing_permission`)."""
+
+    def __init__(self, permission: str, detail: str | None = None):
+        super().__init__(
+            detail or f"This needs the {permission} permission, which none of your roles grants.",
+            extra={"missing_permission": str(permission)},
+        )
+
+
+class PermissionProblemSchema(ProblemSchema):
+    """A 403: the permission the caller's roles lack."""
+
+    missing_permission = ma.fields.String(metadata={"example": "catalog:write"})
+
+
 class NotFound(ApiError):
     status = HTTPStatus.NOT_FOUND
     default_detail = "The resource was not found."

@@ -9,6 +9,8 @@ from marshmallow import validate
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
+from app.models import Permission
+
 CENT = Decimal("0.01")
 # The largest amount a Numeric(12, 2) column holds: any stored price or order total.
 MAX_MONEY = Decimal("9999999999.99")
@@ -213,3 +215,13 @@ class Rate(ma.fields.Decimal):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else format(Decimal(value).quantize(RATE_PLACES), "f")
+
+
+class PermissionList(ma.fields.List):
+    """Permission names (models.Permission), sorted: the same set always reads the same."""
+
+    def __init__(self, **kwargs):
+        super().__init__(ma.fields.Enum(Permission, by_value=True), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(sorted(map(Permission, value)), attr, obj, **kwargs)

@@ -7,19 +7,104 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Column,
     ForeignKey,
     Index,
     LargeBinary,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    event,
     func,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.db import db, utcnow
+
+
+class Permission(StrEnum):
+    """What a role lets its holders do, by area and by read/write. A staff route declares the
+    one it needs (app.auth.decorators.permission_required)."""
+
+    CATALOG_WRITE = "catalog:write"
+    INVENTORY_WRITE = "inventory:write"
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
+    PAYMENTS_REFUND = "payments:refund"
+    CUSTOMERS_READ = "customers:read"
+    STAFF_WRITE = "staff:write"
+    WEBHOOKS_WRITE = "webhooks:write"
+    SETTINGS_WRITE = "settings:write"  # shipping, tax, discounts
+    AUDIT_READ = "audit:read"
+
+
+class BuiltinRole(StrEnum):
+    CUSTOMER = "customer"
+    CATALOG_MANAGER = "catalog_manager"
+    ORDER_MANAGER = "order_manager"
+    SUPPORT = "support"
+    ADMIN = "admin"
+
+
+BUILTIN_ROLES: dict[BuiltinRole, frozenset[Permission]] = {
+    BuiltinRole.CUSTOMER: frozenset(),
+    BuiltinRole.CATALOG_MANAGER: frozenset({Permission.CATALOG_WRITE, Permission.INVENTORY_WRITE}),
+    BuiltinRole.ORDER_MANAGER: frozenset(
+        {
+            Permission.ORDERS_READ,
+            Permission.ORDERS_WRITE,
+            Permission.PAYMENTS_REFUND,
+            Permission.CUSTOMERS_READ,
+        }
+    ),
+    BuiltinRole.SUPPORT: frozenset(
+        {Permission.ORDERS_READ, Permission.CUSTOMERS_READ, Permission.AUDIT_READ}
+    ),
+    BuiltinRole.ADMIN: frozenset(Permission),
+}
+
+
+class Role(db.Model):
+    """A named set of permissions. The built-in ones (BUILTIN_ROLES) are rows too, made with
+    the table, and cannot be changed; custom ones are made by staff (app.staff)."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    permissions: Mapped[list[str]] = mapped_column(JSON)  # sorted Permission values
+    builtin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def builtin_role_rows() -> list[dict]:
+    return [
+        {
+            "name": name.value,
+            "permissions": sorted(granted),
+            "builtin": True,
+            "created_at": utcnow(),
+        }
+        for name, granted in BUILTIN_ROLES.items()
+    ]
+
+
+@event.listens_for(Role.__table__, "after_create")
+def _insert_builtin_roles(table, connection, **_kw) -> None:
+    connection.execute(table.insert(), builtin_role_rows())
+
+
+user_roles = Table(
+    "user_roles",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # RESTRICT: a role still held is not deleted (app.staff refuses it first).
+    Column("role_id", ForeignKey("roles.id", ondelete="RESTRICT"), primary_key=True, index=True),
+)
 
 
 class User(db.Model):
@@ -29,8 +114,27 @@ class User(db.Model):
     username: Mapped[str] = mapped_column(String(80))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    is_admin: Mapped[bool] = mapped_column(default=False)
+    # A deactivated user cannot sign in, and every login of his ended with the deactivation.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The token check loads them with the login (app.auth.services.live_family).
+    roles: Mapped[list[Role]] = relationship(
+        secondary=user_roles, lazy="selectin", order_by=Role.name
+    )
+
+    @property
+    def role_names(self) -> list[str]:
+        return [role.name for role in self.roles]
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """The union of the permissions of the user's roles."""
+        return frozenset(Permission(p) for role in self.roles for p in role.permissions)
+
+    @property
+    def is_admin(self) -> bool:
+        return BuiltinRole.ADMIN in self.role_names
 
 
 # Usernames are unique case-insensitively; emails are stored lower-cased.

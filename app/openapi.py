@@ -20,7 +20,7 @@ from app.schemas import ResponseSchema
 ERROR_DETAILS = {
     400: "The request body is not valid JSON.",
     401: "The token has expired.",
-    403: "Administrator rights are required.",
+    403: "This needs the catalog:write permission, which none of your roles grants.",
     404: "Product 42 was not found.",
     405: "The method is not allowed for the requested URL.",
     409: "Not enough stock for 'Coffee mug': 1 available, 3 requested.",
@@ -115,6 +115,24 @@ def bearer_auth(*statuses: int):
 
     def decorator(view):
         return BaseBlueprint.doc(security=BEARER_AUTH)(error_responses(401, *statuses)(view))
+
+    return decorator
+
+
+# The 403 of a permission check: a problem that names the missing permission.
+MISSING_PERMISSION = "MISSING_PERMISSION"
+
+
+def permission_refusal():
+    """Document the 403 of a permission check (its problem names the permission)."""
+    return BaseBlueprint.doc(responses={403: MISSING_PERMISSION})
+
+
+def permission_doc(permission: str):
+    """Document the permission an operation needs: `x-permission`, and its 403."""
+
+    def decorator(view):
+        return BaseBlueprint.doc(**{"x-permission": str(permission)})(permission_refusal()(view))
 
     return decorator
 

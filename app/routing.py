@@ -16,9 +16,14 @@ from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.utils import prepare_response
 
 from app.arguments import ArgumentsParser
-from app.errors import PROBLEM_MIMETYPE, ProblemSchema, problem_from_http_exception
+from app.errors import (
+    PROBLEM_MIMETYPE,
+    PermissionProblemSchema,
+    ProblemSchema,
+    problem_from_http_exception,
+)
 from app.guards import WRITE_METHODS
-from app.openapi import error_responses, problem_example
+from app.openapi import MISSING_PERMISSION, error_responses, problem_example
 
 
 class Api(BaseApi):
@@ -37,9 +42,17 @@ class Api(BaseApi):
         for status in HTTPStatus:
             if status >= 400:
                 self._register_problem(status.name, status.phrase, problem_example(status))
+        self._register_problem(
+            MISSING_PERMISSION,
+            "None of the caller's roles grants the permission this needs",
+            problem_example(403) | {"missing_permission": "catalog:write"},
+            PermissionProblemSchema,
+        )
 
-    def _register_problem(self, name: str, description: str, example: dict) -> None:
-        response = {"description": description, "schema": self.ERROR_SCHEMA, "example": example}
+    def _register_problem(
+        self, name: str, description: str, example: dict, schema=ProblemSchema
+    ) -> None:
+        response = {"description": description, "schema": schema, "example": example}
         prepare_response(response, self.spec, PROBLEM_MIMETYPE)
         self.spec.components.response(name, response, lazy=True)
 

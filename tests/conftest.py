@@ -16,10 +16,11 @@ from app import create_app
 from app.auth.services import issue_tokens
 from app.db import db
 from app.extensions import limiter
+from app.models import BuiltinRole, Role, builtin_role_rows
 from app.products.schemas import ProductSchema
 from app.products.services import create_product
 from tests.databases import fresh_database
-from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory, roles_named
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +70,8 @@ def empty_tables(app) -> None:
             ).scalars()
             for name in sequences:
                 db.session.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
+        # The built-in roles are rows the schema comes with (models.Role).
+        db.session.execute(Role.__table__.insert(), builtin_role_rows())
         db.session.commit()
 
 
@@ -115,9 +118,14 @@ class Auth:
         self._app = app
         self._cache = {}
 
-    def user(self, username: str | None = None, *, admin: bool = False) -> SimpleNamespace:
+    def user(
+        self, username: str | None = None, *, admin: bool = False, roles: tuple[str, ...] = ()
+    ) -> SimpleNamespace:
+        """A user holding `roles` (the customer role when none is named; `admin=True` is the
+        admin role) and a login of his."""
         with self._app.app_context():
-            kwargs = {"is_admin": admin}
+            names = roles or (BuiltinRole.ADMIN if admin else BuiltinRole.CUSTOMER,)
+            kwargs = {"roles": roles_named(*names)}
             if username:
                 kwargs["username"] = username
             user = UserFactory(**kwargs)

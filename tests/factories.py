@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import factory
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app.db import db
-from app.models import Product, User
+from app.models import BuiltinRole, Product, Role, User
 
 DEFAULT_PASSWORD = "correct-horse-battery"
 _FAST_HASH = generate_password_hash(DEFAULT_PASSWORD, method="pbkdf2:sha256:1000")
@@ -26,7 +27,13 @@ class UserFactory(BaseFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username.lower()}@example.com")
     password_hash = _FAST_HASH
-    is_admin = False
+    roles = factory.LazyFunction(lambda: roles_named(BuiltinRole.CUSTOMER))
+
+
+def roles_named(*names: str) -> list[Role]:
+    roles = db.session.scalars(select(Role).where(Role.name.in_(names))).all()
+    assert len(roles) == len(set(names)), f"unknown role among {names}"
+    return list(roles)
 
 
 class ProductFactory(BaseFactory):

@@ -3,7 +3,7 @@
 from sqlalchemy import func, insert, select
 
 from app.db import db, utcnow
-from app.models import CartItem, Product, StockMovement
+from app.models import CartItem, Permission, Product, StockMovement
 
 # A product's body: the original fields, and what the catalog added (tests/test_catalog.py).
 PRODUCT_FIELDS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"} | {
@@ -24,9 +24,11 @@ def assert_problem(response, status: int, *fields: str) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.headers["Content-Type"] == PROBLEM_MIMETYPE
     body = response.get_json(force=True)
-    expected_keys = PROBLEM_FIELDS | ({"errors"} if status == 422 else set())
-    assert set(body) == expected_keys, body
+    extensions = {422: {"errors"}, 403: {"missing_permission"}}.get(status, set())
+    assert set(body) == PROBLEM_FIELDS | extensions, body
     assert body["status"] == status
+    if status == 403:  # every refusal names the permission the caller lacks
+        assert body["missing_permission"] in set(Permission), body
     for key in ("type", "title", "detail"):
         assert isinstance(body[key], str) and body[key], body
     if status == 422:

@@ -11,11 +11,20 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from app.db import db
-from app.models import TokenFamily, User
-from tests.factories import DEFAULT_PASSWORD
+from app.models import BuiltinRole, TokenFamily, User
+from tests.factories import DEFAULT_PASSWORD, roles_named
 from tests.helpers import assert_problem
 
-USER_FIELDS = {"id", "username", "email", "is_admin", "created_at"}
+USER_FIELDS = {
+    "id",
+    "username",
+    "email",
+    "is_admin",
+    "active",
+    "roles",
+    "permissions",
+    "created_at",
+}
 TOKEN_PAIR_FIELDS = {"access_token", "refresh_token", "token_type", "expires_in"}
 PASSWORD = "s3cret-enough"
 
@@ -43,8 +52,11 @@ def user_count(query):
 
 
 def set_admin(query, user_id, is_admin):
+    """Give or take the admin role, behind the API's back (as another worker would)."""
+    role = BuiltinRole.ADMIN if is_admin else BuiltinRole.CUSTOMER
+
     def update(session):
-        session.get(User, user_id).is_admin = is_admin
+        session.get(User, user_id).roles = roles_named(role)
         session.commit()
 
     query(update)
@@ -67,6 +79,7 @@ def test_register_creates_customer(client, query):
     assert body["username"] == "alice"
     assert body["email"] == "alice@example.com"
     assert body["is_admin"] is False
+    assert (body["roles"], body["permissions"], body["active"]) == (["customer"], [], True)
     created_at = datetime.fromisoformat(body["created_at"])
     assert created_at.utcoffset() == timedelta(0)
     stored = query(lambda s: s.get(User, body["id"]))
@@ -515,9 +528,10 @@ def create_product(client, headers):
     )
 
 
-def test_admin_route_refuses_customer_with_403(client, auth):
+def test_staff_route_refuses_customer_with_403_naming_the_permission(client, auth):
     body = assert_problem(create_product(client, auth.customer), 403)
-    assert "admin" in body["detail"].lower()
+    assert body["missing_permission"] == "catalog:write"
+    assert "catalog:write" in body["detail"]
 
 
 def test_admin_route_allows_admin(client, auth):

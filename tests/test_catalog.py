@@ -16,6 +16,7 @@ from app.db import db
 from app.models import Category, Product
 from app.products.services import create_product
 from tests.databases import fresh_database
+from tests.factories import roles_named
 from tests.helpers import assert_problem
 
 # --- a small catalog, loaded the same way into every database that needs it ------------------
@@ -528,7 +529,7 @@ def answers(url: str, **settings) -> list[tuple]:
             flask_migrate.upgrade()
             if not db.session.get(User, 1):
                 db.session.add(User(id=1, username="a", email="a@x.io", password_hash="-",
-                                    is_admin=True))  # fmt: skip
+                                    roles=roles_named("admin")))  # fmt: skip
                 db.session.commit()
                 load_catalog()
             token = issue_tokens(db.session.get(User, 1))["access_token"]

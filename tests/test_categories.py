@@ -591,7 +591,7 @@ WRITES = [
 
 @pytest.mark.parametrize(("method", "path", "payload"), WRITES)
 @pytest.mark.parametrize("caller", ["anonymous", "customer"])
-def test_writes_need_an_admin(client, auth, query, method, path, payload, caller):
+def test_writes_need_catalog_write(client, auth, query, method, path, payload, caller):
     coffee = create(client, auth, name="Coffee")
     before = categories_in_db(query)
     headers = auth.customer if caller == "customer" else {}
@@ -599,7 +599,7 @@ def test_writes_need_an_admin(client, auth, query, method, path, payload, caller
     response = client.open(path.format(id=coffee["id"]), method=method, headers=headers, **kwargs)
     if caller == "customer":
         body = assert_problem(response, 403)
-        assert body["detail"] == "Administrator rights are required."
+        assert body["missing_permission"] == "catalog:write"
     else:
         assert_problem(response, 401)
         assert response.headers["WWW-Authenticate"].startswith("Bearer")

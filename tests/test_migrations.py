@@ -8,6 +8,7 @@ raw SQL, then upgrades to head.
 import flask_migrate
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.auth.services import issue_tokens
@@ -38,6 +39,8 @@ NEW_TABLES = {
     "provider_events",
     "guest_carts",
     "guest_cart_items",
+    "roles",
+    "user_roles",
 }
 # Replaced by token_families: a token revoked one by one became a login revoked as a whole.
 DROPPED_TABLES = {"revoked_tokens"}
@@ -45,7 +48,8 @@ HEAD_TABLES = (CORE_TABLES - DROPPED_TABLES) | NEW_TABLES
 
 LEGACY_ROWS = [
     "INSERT INTO users (id, username, email, password_hash, is_admin, created_at) "
-    "VALUES (1, 'legacy', 'legacy@example.com', 'x', FALSE, CURRENT_TIMESTAMP)",
+    "VALUES (1, 'legacy', 'legacy@example.com', 'x', FALSE, CURRENT_TIMESTAMP), "
+    "(2, 'Boss', 'boss@example.com', 'x', TRUE, CURRENT_TIMESTAMP)",
     "INSERT INTO products (id, name, description, price, stock, created_at, updated_at) "
     "VALUES (1, 'Mug', 'Stoneware', 9.99, 7, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
     "(2, 'Pen', '', 1.50, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
@@ -56,7 +60,7 @@ LEGACY_ROWS = [
     "VALUES (1, 1, 1, 'Mug', 9.99, 2), (2, 2, 2, 'Pen', 1.50, 1)",
 ]
 SNAPSHOT_QUERIES = {
-    "users": "SELECT id, username, email, is_admin FROM users ORDER BY id",
+    "users": "SELECT id, username, email FROM users ORDER BY id",
     "products": "SELECT id, name, description, price, stock FROM products ORDER BY id",
     "orders": "SELECT id, user_id, status, total FROM orders ORDER BY id",
     "order_items": (
@@ -248,6 +252,36 @@ def test_an_order_placed_after_the_upgrade_opens_its_history(migration_app, upgr
     assert history == [("pending",)]
 
 
+def test_upgrade_gives_admins_the_admin_role_and_everyone_else_customer(migration_app, upgraded):
+    with migration_app.app_context():
+        held = rows(
+            "SELECT user_roles.user_id, roles.name FROM user_roles "
+            "JOIN roles ON roles.id = user_roles.role_id ORDER BY user_roles.user_id"
+        )
+        active = rows("SELECT id, active FROM users ORDER BY id")
+        builtin = rows("SELECT name, builtin FROM roles ORDER BY name")
+    assert held == [(1, "customer"), (2, "admin")]
+    assert [(user_id, bool(flag)) for user_id, flag in active] == [(1, True), (2, True)]
+    assert [(name, bool(flag)) for name, flag in builtin] == [
+        ("admin", True),
+        ("catalog_manager", True),
+        ("customer", True),
+        ("order_manager", True),
+        ("support", True),
+    ]
+
+
+def test_upgrade_keeps_usernames_unique_whatever_their_case(migration_app, upgraded):
+    """SQLite rebuilt the users table: its expression index was made again."""
+    with migration_app.app_context(), pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, email, password_hash, created_at) "
+                "VALUES (3, 'LEGACY', 'other@example.com', 'x', CURRENT_TIMESTAMP)"
+            )
+        )
+
+
 def test_downgrade_to_first_revision_drops_new_tables_and_keeps_data(migration_app, upgraded):
     with migration_app.app_context():
         flask_migrate.downgrade(revision=FIRST_REVISION)
@@ -255,6 +289,8 @@ def test_downgrade_to_first_revision_drops_new_tables_and_keeps_data(migration_a
         assert table_names() == CORE_TABLES | {"alembic_version"}
         assert current_revision() == FIRST_REVISION
         assert snapshot() == upgraded
+        admins = rows("SELECT id, is_admin FROM users ORDER BY id")
+    assert [(user_id, bool(flag)) for user_id, flag in admins] == [(1, False), (2, True)]
 
 
 def test_downgrade_to_base_removes_every_table(migration_app, upgraded):

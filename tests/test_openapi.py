@@ -26,6 +26,7 @@ TAGS = {
     "taxes",
     "discounts",
     "webhooks",
+    "staff",
     "operations",
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -65,49 +66,69 @@ DOCUMENTED_PATHS = [
     "/api/admin/tax-rates/{rate_id}",
     "/api/admin/discounts",
     "/api/admin/discounts/{discount_id}",
+    "/api/admin/users",
+    "/api/admin/users/{user_id}",
+    "/api/admin/users/{user_id}/roles",
+    "/api/admin/users/{user_id}/deactivate",
+    "/api/admin/users/{user_id}/activate",
+    "/api/admin/roles",
+    "/api/admin/roles/{name}",
     "/healthz",
     "/readyz",
 ]
-ADMIN_OPERATIONS = {
-    ("/api/products", "post"),
-    ("/api/products/{product_id}", "put"),
-    ("/api/products/{product_id}", "patch"),
-    ("/api/products/{product_id}", "delete"),
-    ("/api/products/{product_id}/stock", "post"),
-    ("/api/products/{product_id}/stock-movements", "get"),
-    ("/api/categories", "post"),
-    ("/api/categories/{category_id}", "put"),
-    ("/api/categories/{category_id}", "patch"),
-    ("/api/categories/{category_id}", "delete"),
-    ("/api/orders/{order_id}", "patch"),
-    ("/api/admin/orders", "get"),
-    ("/api/admin/low-stock", "get"),
-    ("/api/admin/webhooks", "post"),
-    ("/api/admin/webhooks", "get"),
-    ("/api/admin/webhooks/{subscription_id}", "get"),
-    ("/api/admin/webhooks/{subscription_id}", "patch"),
-    ("/api/admin/webhooks/{subscription_id}", "delete"),
-    ("/api/admin/webhooks/{subscription_id}/rotate-secret", "post"),
-    ("/api/admin/webhooks/{subscription_id}/deliveries", "get"),
-    ("/api/admin/webhooks/deliveries/{delivery_id}/redeliver", "post"),
-    ("/api/admin/shipping-methods", "get"),
-    ("/api/admin/shipping-methods", "post"),
-    ("/api/admin/shipping-methods/{method_id}", "get"),
-    ("/api/admin/shipping-methods/{method_id}", "patch"),
-    ("/api/admin/shipping-methods/{method_id}", "delete"),
-    ("/api/admin/tax-rates", "get"),
-    ("/api/admin/tax-rates", "post"),
-    ("/api/admin/tax-rates/{rate_id}", "get"),
-    ("/api/admin/tax-rates/{rate_id}", "patch"),
-    ("/api/admin/tax-rates/{rate_id}", "delete"),
-    ("/api/admin/discounts", "get"),
-    ("/api/admin/discounts", "post"),
-    ("/api/admin/discounts/{discount_id}", "get"),
-    ("/api/admin/discounts/{discount_id}", "patch"),
-    ("/api/admin/discounts/{discount_id}", "delete"),
+# Staff operations and the permission each declares (`x-permission`).
+STAFF_OPERATIONS = {
+    ("/api/products", "post"): "catalog:write",
+    ("/api/products/{product_id}", "put"): "catalog:write",
+    ("/api/products/{product_id}", "patch"): "catalog:write",
+    ("/api/products/{product_id}", "delete"): "catalog:write",
+    ("/api/products/{product_id}/stock", "post"): "inventory:write",
+    ("/api/products/{product_id}/stock-movements", "get"): "inventory:write",
+    ("/api/categories", "post"): "catalog:write",
+    ("/api/categories/{category_id}", "put"): "catalog:write",
+    ("/api/categories/{category_id}", "patch"): "catalog:write",
+    ("/api/categories/{category_id}", "delete"): "catalog:write",
+    ("/api/orders/{order_id}", "patch"): "orders:write",
+    ("/api/admin/orders", "get"): "orders:read",
+    ("/api/admin/low-stock", "get"): "inventory:write",
+    ("/api/admin/webhooks", "post"): "webhooks:write",
+    ("/api/admin/webhooks", "get"): "webhooks:write",
+    ("/api/admin/webhooks/{subscription_id}", "get"): "webhooks:write",
+    ("/api/admin/webhooks/{subscription_id}", "patch"): "webhooks:write",
+    ("/api/admin/webhooks/{subscription_id}", "delete"): "webhooks:write",
+    ("/api/admin/webhooks/{subscription_id}/rotate-secret", "post"): "webhooks:write",
+    ("/api/admin/webhooks/{subscription_id}/deliveries", "get"): "webhooks:write",
+    ("/api/admin/webhooks/deliveries/{delivery_id}/redeliver", "post"): "webhooks:write",
+    ("/api/admin/shipping-methods", "get"): "settings:write",
+    ("/api/admin/shipping-methods", "post"): "settings:write",
+    ("/api/admin/shipping-methods/{method_id}", "get"): "settings:write",
+    ("/api/admin/shipping-methods/{method_id}", "patch"): "settings:write",
+    ("/api/admin/shipping-methods/{method_id}", "delete"): "settings:write",
+    ("/api/admin/tax-rates", "get"): "settings:write",
+    ("/api/admin/tax-rates", "post"): "settings:write",
+    ("/api/admin/tax-rates/{rate_id}", "get"): "settings:write",
+    ("/api/admin/tax-rates/{rate_id}", "patch"): "settings:write",
+    ("/api/admin/tax-rates/{rate_id}", "delete"): "settings:write",
+    ("/api/admin/discounts", "get"): "settings:write",
+    ("/api/admin/discounts", "post"): "settings:write",
+    ("/api/admin/discounts/{discount_id}", "get"): "settings:write",
+    ("/api/admin/discounts/{discount_id}", "patch"): "settings:write",
+    ("/api/admin/discounts/{discount_id}", "delete"): "settings:write",
+    ("/api/admin/users", "get"): "customers:read",
+    ("/api/admin/users/{user_id}", "get"): "customers:read",
+    ("/api/admin/users/{user_id}/roles", "put"): "staff:write",
+    ("/api/admin/users/{user_id}/deactivate", "post"): "staff:write",
+    ("/api/admin/users/{user_id}/activate", "post"): "staff:write",
+    ("/api/admin/roles", "get"): "staff:write",
+    ("/api/admin/roles", "post"): "staff:write",
+    ("/api/admin/roles/{name}", "patch"): "staff:write",
+    ("/api/admin/roles/{name}", "delete"): "staff:write",
 }
-# Public reads with an admin-only option (include_inactive): the token is optional, and the
-# option's 401/403 are documented.
+# Signed-in operations on one's own things, where staff with a permission may act on
+# another user's (cancelling another user's order needs orders:write): they document 403.
+OBJECT_PERMISSION_OPERATIONS = {("/api/orders/{order_id}/cancel", "post")}
+# Public reads with an option reserved to staff (include_inactive, catalog:write): the token
+# is optional, and the option's 401/403 are documented.
 ADMIN_OPTION_OPERATIONS = {
     ("/api/products", "get"),
     ("/api/products/{product_id}", "get"),
@@ -238,10 +259,22 @@ def test_security_is_declared_exactly_where_a_token_is_needed(spec):
             assert "401" in operation["responses"], (path, method)
 
 
-def test_admin_operations_document_403_and_customer_ones_do_not(spec):
+def test_staff_operations_declare_their_permission(spec):
     for path, method, operation in operations(spec):
-        admin = (path, method) in ADMIN_OPERATIONS | ADMIN_OPTION_OPERATIONS
-        assert ("403" in operation["responses"]) == admin, (path, method)
+        permission = STAFF_OPERATIONS.get((path, method))
+        assert operation.get("x-permission") == permission, (path, method)
+        if permission:
+            assert f"Permission: `{permission}`." in operation["description"], (path, method)
+
+
+def test_operations_that_check_a_permission_document_403_and_others_do_not(spec):
+    checked = set(STAFF_OPERATIONS) | ADMIN_OPTION_OPERATIONS | OBJECT_PERMISSION_OPERATIONS
+    for path, method, operation in operations(spec):
+        if (path, method) in checked:
+            refusal = {"$ref": "#/components/responses/MISSING_PERMISSION"}
+            assert operation["responses"]["403"] == refusal, (path, method)
+        else:
+            assert "403" not in operation["responses"], (path, method)
 
 
 def test_operations_with_an_id_document_404(spec):
@@ -284,6 +317,14 @@ def test_every_error_response_is_problem_json_with_an_example(spec):
                 problem = spec["components"]["schemas"]["Problem"]
                 assert schema["properties"].items() >= problem["properties"].items()
                 assert set(schema["required"]) == set(problem["required"])
+            elif status == "403":
+                # A refused permission: Problem, and the name of the permission.
+                problem = spec["components"]["schemas"]["Problem"]
+                assert schema == spec["components"]["schemas"]["PermissionProblem"]
+                assert set(schema["properties"]) == set(problem["properties"]) | {
+                    "missing_permission"
+                }
+                assert set(schema["required"]) == set(problem["required"]) | {"missing_permission"}
             else:
                 assert schema == spec["components"]["schemas"]["Problem"]
             assert content[PROBLEM]["example"]["status"] == int(status), (path, method, status)
@@ -513,6 +554,7 @@ def test_every_response_field_is_required(spec):
         properties = set(schemas[name].get("properties", {}))
         optional = {
             "Problem": {"errors"},
+            "PermissionProblem": {"errors"},
             "CheckoutConflict": {"errors", "totals", "changed_lines"},
         }.get(name, set())
         assert set(schemas[name].get("required", [])) == properties - optional, name

@@ -6,14 +6,17 @@ from flask import request
 from flask_jwt_extended import current_user, jwt_required, verify_jwt_in_request
 from flask_smorest import Blueprint as BaseBlueprint
 
+from app.auth.permissions import require
 from app.caching import cache_response, documents_caching
-from app.errors import Forbidden
+from app.models import Permission
 from app.openapi import (
     BEARER_AUTH,
     CART_TOKEN_HEADER,
     bearer_auth,
     bearer_or_cart_token,
     error_responses,
+    permission_doc,
+    permission_refusal,
 )
 
 
@@ -27,40 +30,47 @@ def login_required(fn=None, *, refresh: bool = False, any_token_type: bool = Fal
     return decorator(fn) if fn is not None else decorator
 
 
-def admin_required(view):
-    """login_required, and the user must be an admin (checked against the database)."""
+def permission_required(permission: Permission):
+    """login_required, and one of the user's roles must grant `permission`; else a 403 that
+    names it. Roles are read with the login on every request (app.auth.services.live_family),
+    so a change applies to tokens already issued. The permission is documented as the
+    operation's `x-permission` and in its description."""
 
-    @wraps(view)
-    def guarded(*args, **kwargs):
-        _ensure_admin()
-        return view(*args, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            require(current_user, permission)
+            return view(*args, **kwargs)
 
-    return bearer_auth(403)(login_required(guarded))
+        guarded.__doc__ = f"{(view.__doc__ or '').rstrip()}\n\nPermission: `{permission}`."
+        return permission_doc(permission)(login_required(guarded))
+
+    return decorator
 
 
-def public_read(admin_option: str | None = None):
+def public_read(staff_option: str | None = None, permission: Permission | None = None):
     """A read anyone may make, cached as public (app.caching); placed above `response`.
 
-    `admin_option` names a boolean query argument reserved to admins (`include_inactive`):
-    when it is set the request needs an admin token (401 without one, 403 for a customer)
-    and the answer is private, never stored by a shared cache.
+    `staff_option` names a boolean query argument reserved to staff holding `permission`
+    (`include_inactive`): when it is set the request needs a token (401 without one, 403
+    without the permission) and the answer is private, never stored by a shared cache.
     """
 
     def decorator(view):
         @wraps(view)
         def read(*args, **kwargs):
-            admin_only = admin_option is not None and args[0][admin_option]
-            if admin_only:
+            staff_only = staff_option is not None and args[0][staff_option]
+            if staff_only:
                 verify_jwt_in_request()
-                _ensure_admin()
-            return cache_response(view(*args, **kwargs), public=not admin_only)
+                require(current_user, permission)
+            return cache_response(view(*args, **kwargs), public=not staff_only)
 
         documented = documents_caching(read)
-        if admin_option is None:
+        if staff_option is None:
             return documented
         # The option makes the token optional on a public read.
         optional_token = BaseBlueprint.doc(security=[{}, *BEARER_AUTH])
-        return optional_token(error_responses(401, 403)(documented))
+        return optional_token(error_responses(401)(permission_refusal()(documented)))
 
     return decorator
 
@@ -83,8 +93,3 @@ def cart_owner_required(view):
         return view(*args, owner=owner, **kwargs)
 
     return bearer_or_cart_token()(guarded)
-
-
-def _ensure_admin() -> None:
-    if not current_user.is_admin:
-        raise Forbidden("Administrator rights are required.")

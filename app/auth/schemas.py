@@ -8,7 +8,7 @@ from app.auth.identity import (
     normalize_username,
 )
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from app.fields import Timestamp, no_control_characters, no_nul
+from app.fields import PermissionList, Timestamp, no_control_characters, no_nul
 from app.schemas import ResponseSchema
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
@@ -80,7 +80,27 @@ class UserSchema(ResponseSchema):
     id = ma.fields.Integer(dump_only=True, metadata={"example": 1})
     username = ma.fields.String(dump_only=True, metadata={"example": "alice"})
     email = ma.fields.String(dump_only=True, metadata={"example": "alice@example.com"})
-    is_admin = ma.fields.Boolean(dump_only=True, metadata={"example": False})
+    is_admin = ma.fields.Boolean(
+        dump_only=True,
+        metadata={"description": "True when the user holds the admin role.", "example": False},
+    )
+    active = ma.fields.Boolean(
+        dump_only=True,
+        metadata={"description": "False once staff deactivated the account.", "example": True},
+    )
+    roles = ma.fields.List(
+        ma.fields.String(),
+        attribute="role_names",
+        dump_only=True,
+        metadata={"example": ["customer"]},
+    )
+    permissions = PermissionList(
+        dump_only=True,
+        metadata={
+            "description": "What the roles grant together: a UI can hide what the user cannot do.",
+            "example": [],
+        },
+    )
     created_at = Timestamp(dump_only=True)
 
 

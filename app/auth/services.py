@@ -16,6 +16,7 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.auth.identity import (
     MAX_EMAIL_LENGTH,
@@ -30,9 +31,10 @@ from app.db import db, transaction, utcnow
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.fields import bad_text
 from app.mail import queue_email
-from app.models import PasswordReset, TokenFamily, User
+from app.models import BuiltinRole, PasswordReset, Role, TokenFamily, User
 
 BAD_CREDENTIALS = "Invalid username or password."
+DEACTIVATED = "This account is deactivated: ask the shop's staff to reactivate it."
 REFRESH_REFUSED = (
     "This refresh token is no longer valid (already used, or its login ended): sign in again."
 )
@@ -69,7 +71,9 @@ def _check_policy(password: str, username: str, email: str, field: str = "passwo
         raise ValidationFailed({field: [problem]})
 
 
-def register_user(username: str, email: str, password: str, *, is_admin: bool = False) -> User:
+def register_user(
+    username: str, email: str, password: str, *, role: BuiltinRole = BuiltinRole.CUSTOMER
+) -> User:
     # The schema already normalised them; callers such as the admin command may not have.
     username = normalize_username(username)
     try:
@@ -78,11 +82,10 @@ def register_user(username: str, email: str, password: str, *, is_admin: bool = 
         raise ValidationFailed({"email": [str(error)]}) from None
     _check_policy(password, username, email)
     _raise_if_taken(username, email)
-    user = User(
-        username=username, email=email, password_hash=hash_password(password), is_admin=is_admin
-    )
+    user = User(username=username, email=email, password_hash=hash_password(password))
     try:
         with transaction() as session:
+            user.roles = [builtin_role(role)]
             session.add(user)
     except IntegrityError:
         # Lost a race with a concurrent sign-up of the same name.
@@ -96,16 +99,22 @@ def ensure_admin(username: str, email: str, password: str | None) -> tuple[User,
     if user is None:
         if password is None:
             raise ValueError("A password is required to create a new admin.")
-        return register_user(username, email, password, is_admin=True), True
+        return register_user(username, email, password, role=BuiltinRole.ADMIN), True
     new_hash = None
     if password is not None:
         _check_policy(password, user.username, user.email)
         new_hash = hash_password(password)
     with transaction():
-        user.is_admin = True
+        if not user.is_admin:
+            user.roles.append(builtin_role(BuiltinRole.ADMIN))
+        user.active = True
         if new_hash is not None:
             user.password_hash = new_hash
     return user, False
+
+
+def builtin_role(name: BuiltinRole) -> Role:
+    return db.session.scalar(select(Role).where(Role.name == name))
 
 
 def authenticate(identifier: str, password: str) -> tuple[User, str | None]:
@@ -114,6 +123,8 @@ def authenticate(identifier: str, password: str) -> tuple[User, str | None]:
     user = find_user(identifier)
     if not verify_password(user.password_hash if user else None, password):
         raise Unauthorized(BAD_CREDENTIALS)
+    if not user.active:
+        raise Unauthorized(DEACTIVATED)  # only told to who knows the password
     return user, hash_password(password) if needs_rehash(user.password_hash) else None
 
 
@@ -188,10 +199,14 @@ def refresh(user: User, token: dict) -> dict:
 
 
 def live_family(token: dict) -> TokenFamily | None:
-    """The token's login (with its user) if it is live, else None: the token is revoked. A
-    spent refresh token also revokes its family."""
-    family = db.session.get(TokenFamily, token.get("fam") or "")
-    if family is None or family.revoked_at is not None:
+    """The token's login, with its user and his roles (one query), if it is live, else None:
+    the token is revoked. A spent refresh token also revokes its family."""
+    family = db.session.get(
+        TokenFamily,
+        token.get("fam") or "",
+        options=[joinedload(TokenFamily.user, innerjoin=True).joinedload(User.roles)],
+    )
+    if family is None or family.revoked_at is not None or not family.user.active:
         return None
     if token["type"] == "refresh" and token["jti"] != family.refresh_jti:
         _revoke(TokenFamily.id == family.id)
@@ -234,7 +249,7 @@ def request_password_reset(email: str) -> dict:
     answer is the same either way, and so is the work: the token is made whatever happens."""
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(seconds=current_app.config["PASSWORD_RESET_TTL_SECONDS"])
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = db.session.scalar(select(User).where(User.email == email, User.active))
     if user is not None:
         link = current_app.config["PASSWORD_RESET_URL"].format(token=token)
         with transaction() as session:
@@ -261,6 +276,8 @@ def reset_password(token: str, new_password: str) -> dict:
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
         raise ValidationFailed({"token": [RESET_REFUSED]})
     user = db.session.get(User, reset.user_id)
+    if not user.active:
+        raise ValidationFailed({"token": [RESET_REFUSED]})
     _check_policy(new_password, user.username, user.email, field="new_password")
     new_hash = hash_password(new_password)
     with transaction() as session:

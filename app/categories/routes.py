@@ -1,6 +1,6 @@
 from flask import url_for
 
-from app.auth.decorators import admin_required, public_read
+from app.auth.decorators import permission_required, public_read
 from app.categories import services
 from app.categories.schemas import (
     CategoryDeleteArgsSchema,
@@ -10,6 +10,7 @@ from app.categories.schemas import (
     CategoryUpdateSchema,
 )
 from app.limits import limit_writes
+from app.models import Permission
 from app.pagination import PaginationArgsSchema
 from app.routing import Blueprint
 
@@ -42,24 +43,24 @@ def get_category(category_id):
 
 
 @blp.post("")
-@admin_required
+@permission_required(Permission.CATALOG_WRITE)
 @blp.arguments(CategoryInputSchema)
 @blp.response(201, CategorySchema)
 @blp.alt_response(409, description="Another category has that slug")
 def create_category(data):
-    """Create a category (admin); the slug is made from the name when omitted"""
+    """Create a category; the slug is made from the name when omitted"""
     category = services.create_category(data)
     return category, {"Location": url_for("categories.get_category", category_id=category.id)}
 
 
 @blp.route("/<int:category_id>", methods=["PUT", "PATCH"], parameters=[CATEGORY_ID])
-@admin_required
+@permission_required(Permission.CATALOG_WRITE)
 @blp.arguments(CategoryUpdateSchema(partial=True))
 @blp.response(200, CategorySchema)
 @blp.alt_response(404, description="No such category")
 @blp.alt_response(409, description="Another category has that slug")
 def update_category(changes, category_id):
-    """Update a category (admin); omitted fields keep their value
+    """Update a category; omitted fields keep their value
 
     The slug stays when the name changes, unless a new one is given. The parent cannot be the
     category itself or one of its sub-categories (422).
@@ -68,13 +69,13 @@ def update_category(changes, category_id):
 
 
 @blp.delete("/<int:category_id>", parameters=[CATEGORY_ID])
-@admin_required
+@permission_required(Permission.CATALOG_WRITE)
 @blp.arguments(CategoryDeleteArgsSchema, location="query")
 @blp.response(204)
 @blp.alt_response(404, description="No such category")
 @blp.alt_response(409, description="The category has products or sub-categories")
 def delete_category(args, category_id):
-    """Delete a category (admin)
+    """Delete a category
 
     A category with products or sub-categories is a 409 unless `?force=true`: then its
     products move to no category and its direct sub-categories up to its own parent, in the

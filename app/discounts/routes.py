@@ -1,6 +1,6 @@
 from flask import url_for
 
-from app.auth.decorators import admin_required
+from app.auth.decorators import permission_required
 from app.discounts import services
 from app.discounts.schemas import (
     DiscountInputSchema,
@@ -9,6 +9,7 @@ from app.discounts.schemas import (
     DiscountUpdateSchema,
 )
 from app.limits import limit_writes
+from app.models import Permission
 from app.pagination import PaginationArgsSchema
 from app.routing import Blueprint
 
@@ -16,54 +17,54 @@ blp = Blueprint(
     "discounts",
     __name__,
     url_prefix="/api/admin/discounts",
-    description="Discount codes: percentage or fixed, with limits and a validity window (admin)",
+    description="Discount codes: percentage or fixed, with limits and a validity window",
 )
 limit_writes(blp)
 DISCOUNT_ID = {"in": "path", "name": "discount_id", "example": 1}
 
 
 @blp.get("")
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.arguments(PaginationArgsSchema, location="query")
 @blp.response(200, DiscountPageSchema)
 def list_discounts(args):
-    """List the discount codes (admin)"""
+    """List the discount codes"""
     return services.list_discounts(**args)
 
 
 @blp.post("")
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.arguments(DiscountInputSchema)
 @blp.response(201, DiscountSchema)
 def create_discount(data):
-    """Create a discount code (admin)"""
+    """Create a discount code"""
     discount = services.create_discount(data)
     return discount, {"Location": url_for("discounts.get_discount", discount_id=discount.id)}
 
 
 @blp.get("/<int:discount_id>", parameters=[DISCOUNT_ID])
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.response(200, DiscountSchema)
 @blp.alt_response(404, description="No such discount code")
 def get_discount(discount_id):
-    """Get one discount code, with its uses (admin)"""
+    """Get one discount code, with its uses"""
     return services.get_discount(discount_id)
 
 
 @blp.patch("/<int:discount_id>", parameters=[DISCOUNT_ID])
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.arguments(DiscountUpdateSchema(partial=True))
 @blp.response(200, DiscountSchema)
 @blp.alt_response(404, description="No such discount code")
 def update_discount(changes, discount_id):
-    """Change a discount code (admin); orders placed keep what it took off"""
+    """Change a discount code; orders placed keep what it took off"""
     return services.update_discount(discount_id, changes)
 
 
 @blp.delete("/<int:discount_id>", parameters=[DISCOUNT_ID])
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.response(204)
 @blp.alt_response(404, description="No such discount code")
 def delete_discount(discount_id):
-    """Delete a discount code (admin); orders placed keep the code and amount"""
+    """Delete a discount code; orders placed keep the code and amount"""
     services.delete_discount(discount_id)

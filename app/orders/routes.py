@@ -1,10 +1,12 @@
 from flask import url_for
 from flask_jwt_extended import current_user
 
-from app.auth.decorators import admin_required, login_required
+from app.auth.decorators import login_required, permission_required
 from app.checkout.schemas import CHECKOUT_CONFLICT, CHECKOUT_EXAMPLE, CheckoutInputSchema
 from app.idempotency import answer_after_commit, idempotent
 from app.limits import limit_writes
+from app.models import Permission
+from app.openapi import permission_refusal
 from app.orders import services
 from app.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
 from app.pagination import PaginationArgsSchema
@@ -49,26 +51,33 @@ def order_history(args):
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, description="No such order, or not yours")
 def get_order(order_id):
-    """Get one order (its owner or an admin)"""
+    """Get one order (its owner, or staff with orders:read)"""
     return services.get_order(order_id, current_user)
 
 
 @blp.post("/<int:order_id>/cancel")
 @login_required
+@permission_refusal()
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, description="No such order, or not yours")
 @blp.alt_response(409, description="The order can no longer be cancelled")
 def cancel_order(order_id):
-    """Cancel a pending or paid order (its owner or an admin); its stock goes back"""
+    """Cancel a pending or paid order; its stock goes back, and its payment if it was paid
+
+    Its owner may; anyone else needs orders:write, and payments:refund for a paid order.
+    """
     return services.cancel_order(order_id, current_user)
 
 
 @blp.patch("/<int:order_id>")
-@admin_required
+@permission_required(Permission.ORDERS_WRITE)
 @blp.arguments(OrderStatusUpdateSchema)
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, description="No such order")
 @blp.alt_response(409, description="Not a move the lifecycle allows")
 def update_order_status(data, order_id):
-    """Move an order along pending -> paid -> shipped -> delivered (admin)"""
+    """Move an order along pending -> paid -> shipped -> delivered, or cancel it
+
+    Cancelling a paid order sends its payment back: that needs payments:refund too.
+    """
     return services.change_status(order_id, data["status"], current_user)

@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload, undefer
 
 from app import events, inventory
+from app.auth.permissions import require
 from app.checkout import services as checkout
 from app.db import after_commit, db, transaction, utcnow
 from app.discounts import services as discounts
@@ -32,6 +33,7 @@ from app.models import (
     OrderStatus,
     OrderStatusChange,
     PaymentStatus,
+    Permission,
     User,
 )
 from app.orders.schemas import OrderSchema
@@ -39,6 +41,8 @@ from app.pagination import paginate
 from app.payments import services as payments
 
 EXPIRY_BATCH = 100
+# Staff who find any order (a customer finds only his own).
+ORDER_STAFF = {Permission.ORDERS_READ, Permission.ORDERS_WRITE}
 TRANSITIONS = {
     OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED},
     OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
@@ -162,20 +166,26 @@ def _item_row(order_id: int, item: OrderItem) -> dict:
 
 
 def get_order(order_id: int, user: User) -> Order:
-    """The order, for its owner or an admin; anyone else gets the same 404 as a missing one."""
+    """The order, for its owner or staff who read or change orders; anyone else gets the
+    same 404 as for a missing one."""
     order = db.session.get(
         Order, order_id, options=[selectinload(Order.items), selectinload(Order.status_history)]
     )
-    if order is None or (order.user_id != user.id and not user.is_admin):
+    if order is None or (order.user_id != user.id and not user.permissions & ORDER_STAFF):
         raise NotFound(f"Order {order_id} was not found.")
     return order
 
 
 def change_status(order_id: int, new_status: OrderStatus, actor: User) -> Order:
-    """Move an order along the lifecycle (its owner cancels; an admin also pays, ships...)."""
+    """Move an order along the lifecycle. Its owner cancels it; anyone else needs
+    orders:write, and payments:refund to cancel a paid order (its payment goes back)."""
     with transaction():
         order = get_order(order_id, actor)
         current = order.status
+        if order.user_id != actor.id:
+            require(actor, Permission.ORDERS_WRITE)
+            if current == OrderStatus.PAID and new_status == OrderStatus.CANCELLED:
+                require(actor, Permission.PAYMENTS_REFUND)
         if new_status not in TRANSITIONS[current]:
             raise Conflict(f"Order {order_id} is {current}: it cannot become {new_status}.")
         if not move(order, new_status, changed_by=actor.id):

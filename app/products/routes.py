@@ -1,8 +1,9 @@
 from flask import url_for
 from flask_jwt_extended import current_user
 
-from app.auth.decorators import admin_required, public_read
+from app.auth.decorators import permission_required, public_read
 from app.limits import limit_writes
+from app.models import Permission
 from app.pagination import PaginationArgsSchema
 from app.products import services
 from app.products.schemas import (
@@ -23,7 +24,7 @@ limit_writes(blp)
 
 @blp.get("")
 @blp.arguments(ProductQueryArgsSchema, location="query")
-@public_read(admin_option="include_inactive")
+@public_read(staff_option="include_inactive", permission=Permission.CATALOG_WRITE)
 @blp.response(200, ProductPageSchema)
 def list_products(args):
     """Search, filter and sort the catalog
@@ -37,7 +38,7 @@ def list_products(args):
 
 @blp.get("/<int:product_id>")
 @blp.arguments(IncludeInactiveArgsSchema, location="query")
-@public_read(admin_option="include_inactive")
+@public_read(staff_option="include_inactive", permission=Permission.CATALOG_WRITE)
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
 def get_product(args, product_id):
@@ -50,7 +51,7 @@ SLUG_PARAMETER = {"in": "path", "name": "slug", "example": "coffee-mug"}
 
 @blp.get("/by-slug/<string:slug>", parameters=[SLUG_PARAMETER])
 @blp.arguments(IncludeInactiveArgsSchema, location="query")
-@public_read(admin_option="include_inactive")
+@public_read(staff_option="include_inactive", permission=Permission.CATALOG_WRITE)
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No product has that slug")
 def get_product_by_slug(args, slug):
@@ -59,52 +60,52 @@ def get_product_by_slug(args, slug):
 
 
 @blp.post("")
-@admin_required
+@permission_required(Permission.CATALOG_WRITE)
 @blp.arguments(ProductInputSchema)
 @blp.response(201, ProductSchema)
 @blp.alt_response(409, description="Another product has that SKU or slug")
 def create_product(data):
-    """Create a product (admin)"""
+    """Create a product"""
     product = services.create_product(data, admin_id=current_user.id)
     return product, {"Location": url_for("products.get_product", product_id=product.id)}
 
 
 @blp.route("/<int:product_id>", methods=["PUT", "PATCH"])
-@admin_required
+@permission_required(Permission.CATALOG_WRITE)
 @blp.arguments(ProductUpdateSchema(partial=True))
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
 @blp.alt_response(409, description="Another product has that SKU or slug")
 def update_product(changes, product_id):
-    """Update a product (admin); omitted fields keep their value"""
+    """Update a product; omitted fields keep their value"""
     return services.update_product(product_id, changes, admin_id=current_user.id)
 
 
 @blp.delete("/<int:product_id>")
-@admin_required
+@permission_required(Permission.CATALOG_WRITE)
 @blp.response(204)
 @blp.alt_response(404, description="No such product")
 def delete_product(product_id):
-    """Delete a product (admin): it leaves the catalog and every cart"""
+    """Delete a product: it leaves the catalog and every cart"""
     services.delete_product(product_id)
 
 
 @blp.post("/<int:product_id>/stock")
-@admin_required
+@permission_required(Permission.INVENTORY_WRITE)
 @blp.arguments(StockAdjustmentSchema)
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
 @blp.alt_response(409, description="The stock would go below 0")
 def adjust_stock(data, product_id):
-    """Add or remove stock, with a reason for the ledger (admin)"""
+    """Add or remove stock, with a reason for the ledger"""
     return services.adjust_stock(product_id, data["delta"], data["reason"], current_user.id)
 
 
 @blp.get("/<int:product_id>/stock-movements")
-@admin_required
+@permission_required(Permission.INVENTORY_WRITE)
 @blp.arguments(PaginationArgsSchema, location="query")
 @blp.response(200, StockMovementPageSchema)
 @blp.alt_response(404, description="No such product")
 def list_stock_movements(args, product_id):
-    """The product's stock ledger, newest first (admin)"""
+    """The product's stock ledger, newest first"""
     return services.list_movements(product_id, **args)

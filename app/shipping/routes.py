@@ -1,7 +1,8 @@
 from flask import url_for
 
-from app.auth.decorators import admin_required, public_read
+from app.auth.decorators import permission_required, public_read
 from app.limits import limit_writes
+from app.models import Permission
 from app.pagination import PaginationArgsSchema
 from app.routing import Blueprint
 from app.shipping import services
@@ -30,48 +31,48 @@ def list_shipping_methods(args):
 
 
 @blp.get("/admin/shipping-methods")
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.arguments(PaginationArgsSchema, location="query")
 @blp.response(200, ShippingMethodPageSchema)
 def admin_list_shipping_methods(args):
-    """Every shipping method, inactive ones included (admin)"""
+    """Every shipping method, inactive ones included"""
     return services.list_methods(**args)
 
 
 @blp.post("/admin/shipping-methods")
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.arguments(ShippingMethodInputSchema)
 @blp.response(201, ShippingMethodSchema)
 def create_shipping_method(data):
-    """Create a shipping method (admin)"""
+    """Create a shipping method"""
     method = services.create_method(data)
     location = url_for("shipping.get_shipping_method", method_id=method.id)
     return method, {"Location": location}
 
 
 @blp.get("/admin/shipping-methods/<int:method_id>", parameters=[METHOD_ID])
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.response(200, ShippingMethodSchema)
 @blp.alt_response(404, description="No such shipping method")
 def get_shipping_method(method_id):
-    """Get one shipping method (admin)"""
+    """Get one shipping method"""
     return services.get_method(method_id)
 
 
 @blp.patch("/admin/shipping-methods/<int:method_id>", parameters=[METHOD_ID])
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.arguments(ShippingMethodUpdateSchema(partial=True))
 @blp.response(200, ShippingMethodSchema)
 @blp.alt_response(404, description="No such shipping method")
 def update_shipping_method(changes, method_id):
-    """Change a shipping method (admin); orders placed keep what they paid"""
+    """Change a shipping method; orders placed keep what they paid"""
     return services.update_method(method_id, changes)
 
 
 @blp.delete("/admin/shipping-methods/<int:method_id>", parameters=[METHOD_ID])
-@admin_required
+@permission_required(Permission.SETTINGS_WRITE)
 @blp.response(204)
 @blp.alt_response(404, description="No such shipping method")
 def delete_shipping_method(method_id):
-    """Delete a shipping method (admin); orders placed keep its name and price"""
+    """Delete a shipping method; orders placed keep its name and price"""
     services.delete_method(method_id)

@@ -24,8 +24,9 @@ from flask import Flask
 from app import create_app
 from app.auth.services import issue_tokens
 from app.db import db
+from app.models import BuiltinRole
 from app.products.services import create_product
-from tests.factories import UserFactory
+from tests.factories import UserFactory, roles_named
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
@@ -165,7 +166,8 @@ class LiveStore:
 
     def users(self, count: int, *, admin: bool = False) -> list[SimpleNamespace]:
         with self.app.app_context():
-            made = UserFactory.create_batch(count, is_admin=admin)
+            role = BuiltinRole.ADMIN if admin else BuiltinRole.CUSTOMER
+            made = [UserFactory(roles=roles_named(role)) for _ in range(count)]
             return [
                 SimpleNamespace(
                     id=user.id,

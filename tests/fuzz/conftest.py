@@ -22,7 +22,7 @@ from app.auth.passwords import COMMON_PASSWORDS, MAX_LENGTH, MIN_LENGTH
 from app.cart.services import create_guest_cart
 from app.db import db, utcnow
 from app.idempotency import HEADER, KEY_PATTERN
-from app.models import Address, PasswordReset, ShippingMethod, User
+from app.models import Address, BuiltinRole, PasswordReset, ShippingMethod, User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi.json"
@@ -106,7 +106,9 @@ def respect_server_state(case) -> None:
       code or rate for the same key, a percentage over 100 and a window that ends before it
       starts are documented 422s: tests/test_discounts.py, tests/test_tax_rates.py);
     - a new address finds room in the book (a full one is the documented 422);
-    - a merged `cart_token` is a live guest cart's (an unknown one is the documented 422)."""
+    - a merged `cart_token` is a live guest cart's (an unknown one is the documented 422);
+    - the roles given to a user are built-in ones (an unknown name is the documented 422,
+      tests/test_staff.py)."""
     if case.headers and KEY_PATTERN.fullmatch(case.headers.get(HEADER, "")):
         case.headers[HEADER] = uuid.uuid4().hex
     negative = case.meta is not None and case.meta.generation.mode.is_negative
@@ -135,6 +137,7 @@ def respect_server_state(case) -> None:
 
 
 CHECKOUT_PATHS = {"/api/orders", "/api/checkout/preview"}
+BUILTIN = [role.value for role in BuiltinRole]
 SHOP_METHOD_ID = 1
 ADDRESS = {
     "name": "Fuzz",
@@ -164,6 +167,8 @@ def _checkout_state(case, body: dict) -> None:
     elif case.path.startswith("/api/admin/tax-rates"):
         if "country" in body or "region" in body:
             body["region"] = f"fuzz-{uuid.uuid4().hex}"
+    elif case.path == "/api/admin/users/{user_id}/roles" and isinstance(body.get("roles"), list):
+        body["roles"] = [BUILTIN[len(str(name)) % len(BUILTIN)] for name in body["roles"]]
     elif case.path == "/api/cart/merge" and isinstance(body.get("cart_token"), str):
         with SessionApp.app.app_context():
             body["cart_token"], _ = create_guest_cart()

@@ -7,8 +7,9 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from app.auth.services import issue_tokens
+from app.models import BuiltinRole
 from tests.conftest import empty_tables
-from tests.factories import UserFactory
+from tests.factories import UserFactory, roles_named
 from tests.fuzz.conftest import EXAMPLES, FUZZ_SETTINGS, load_schema, respect_server_state
 
 # A schema of its own: its auth provider must not reach the per-role contract test.
@@ -38,7 +39,9 @@ class StoreWorkflow(stateful_schema.as_state_machine()):
         # Each scenario from empty tables, so ids (and what they point at) replay identically.
         empty_tables(self.app)
         with self.app.app_context():
-            AdminToken.token = issue_tokens(UserFactory(is_admin=True))["access_token"]
+            AdminToken.token = issue_tokens(UserFactory(roles=roles_named(BuiltinRole.ADMIN)))[
+                "access_token"
+            ]
 
 
 def test_stateful_workflows_keep_the_contract(app):

@@ -1,0 +1,187 @@
+"""Staff management: roles (built-in and custom), who holds them, deactivation.
+
+The routes only require staff:write (customers:read to look users up); the rules that keep
+anyone from raising himself above the permissions he holds are checked here, on every change,
+inside the change's transaction:
+
+- nobody grants a permission he does not hold: the roles he gives, and the custom roles he
+  makes or edits, carry only permissions he holds;
+- nobody changes a user who holds a permission he does not hold (roles, deactivation), nor
+  a custom role that does;
+- the last active admin keeps the admin role and stays active. The admin role's row is
+  locked first (FOR UPDATE on PostgreSQL; SQLite's write lock is already held), so of two
+  concurrent demotions of the last two admins one waits and then sees the other's;
+- nobody deactivates himself; built-in roles cannot be changed or deleted.
+
+Nothing is cached: the token check reads the user's roles on every request
+(app.auth.services.live_family), so a change applies to tokens already issued, and
+deactivation also ends every login of the user.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.identity import fold
+from app.auth.permissions import require_all
+from app.db import db, transaction, utcnow
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import BuiltinRole, Role, TokenFamily, User, user_roles
+from app.pagination import paginate
+
+# --- users ------------------------------------------------------------------------------
+
+
+def list_users(page: int, per_page: int, q: str | None = None, role: str | None = None):
+    stmt = select(User)
+    if q:
+        key = fold(q)
+        stmt = stmt.where(
+            func.lower(User.username).contains(key, autoescape=True)
+            | User.email.contains(key, autoescape=True)
+        )
+    if role:
+        stmt = stmt.where(User.roles.any(Role.name == role))
+    return paginate(stmt.order_by(User.id), page, per_page)
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} was not found.")
+    return user
+
+
+def set_roles(actor: User, user_id: int, names: list[str]) -> User:
+    """Give the user exactly these roles."""
+    with transaction():
+        user = _changeable_user(actor, user_id)
+        roles = _roles_named(names)
+        granted = {permission for role in roles for permission in role.permissions}
+        require_all(actor, granted, "You cannot grant permissions you do not hold")
+        if user.is_admin and BuiltinRole.ADMIN not in names:
+            _keep_an_admin(user)
+        user.roles = roles
+    return user
+
+
+def deactivate(actor: User, user_id: int) -> User:
+    """The user can no longer sign in, and every login of his ends now."""
+    with transaction() as session:
+        if user_id == actor.id:
+            raise Conflict("You cannot deactivate your own account.")
+        user = _changeable_user(actor, user_id)
+        if user.active:
+            if user.is_admin:
+                _keep_an_admin(user)
+            user.active = False
+            session.execute(
+                update(TokenFamily)
+                .where(TokenFamily.user_id == user.id, TokenFamily.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+    return user
+
+
+def activate(actor: User, user_id: int) -> User:
+    with transaction():
+        user = _changeable_user(actor, user_id)
+        user.active = True
+    return user
+
+
+def _changeable_user(actor: User, user_id: int) -> User:
+    user = get_user(user_id)
+    require_all(actor, user.permissions, f"User {user_id} holds permissions you do not hold")
+    return user
+
+
+def _keep_an_admin(leaving: User) -> None:
+    """Conflict unless another active user holds the admin role (see the module docstring)."""
+    admin_role = db.session.execute(
+        select(Role.id).where(Role.name == BuiltinRole.ADMIN).with_for_update()
+    ).scalar_one()
+    others = db.session.scalar(
+        select(func.count())
+        .select_from(user_roles.join(User, User.id == user_roles.c.user_id))
+        .where(user_roles.c.role_id == admin_role, User.active, User.id != leaving.id)
+    )
+    if not others:
+        raise Conflict("This is the last active admin: make another admin first.")
+
+
+def _roles_named(names: Iterable[str]) -> list[Role]:
+    wanted = set(names)
+    roles = db.session.scalars(select(Role).where(Role.name.in_(wanted)).order_by(Role.name)).all()
+    unknown = wanted - {role.name for role in roles}
+    if unknown:
+        raise ValidationFailed({"roles": [f"Unknown role: {', '.join(sorted(unknown))}."]})
+    return list(roles)
+
+
+# --- roles ------------------------------------------------------------------------------
+
+ROLE_NAME_TAKEN = "A role named '{}' already exists."
+
+
+def list_roles(page: int, per_page: int):
+    return paginate(select(Role).order_by(Role.name), page, per_page)
+
+
+def get_role(name: str) -> Role:
+    role = db.session.scalar(select(Role).where(Role.name == name))
+    if role is None:
+        raise NotFound(f"Role '{name}' was not found.")
+    return role
+
+
+def create_role(actor: User, name: str, permissions: list[str]) -> Role:
+    granted = sorted(set(permissions))
+    require_all(actor, granted, "You cannot make a role with permissions you do not hold")
+    role = Role(name=name, permissions=granted)
+    try:
+        with transaction() as session:
+            if session.scalar(select(Role.id).where(Role.name == name)):
+                raise Conflict(ROLE_NAME_TAKEN.format(name))
+            session.add(role)
+    except IntegrityError:
+        raise Conflict(ROLE_NAME_TAKEN.format(name)) from None
+    return role
+
+
+def update_role(actor: User, name: str, changes: dict) -> Role:
+    new_name = changes.get("name", name)
+    try:
+        with transaction() as session:
+            role = _custom_role(actor, name)
+            if "permissions" in changes:
+                granted = sorted(set(changes["permissions"]))
+                require_all(actor, granted, "You cannot grant permissions you do not hold")
+                role.permissions = granted
+            if new_name != name:
+                if session.scalar(select(Role.id).where(Role.name == new_name)):
+                    raise Conflict(ROLE_NAME_TAKEN.format(new_name))
+                role.name = new_name
+    except IntegrityError:
+        raise Conflict(ROLE_NAME_TAKEN.format(new_name)) from None
+    return role
+
+
+def delete_role(actor: User, name: str) -> None:
+    with transaction() as session:
+        role = _custom_role(actor, name)
+        holders = session.scalar(
+            select(func.count()).select_from(user_roles).where(user_roles.c.role_id == role.id)
+        )
+        if holders:
+            raise Conflict(f"Role '{name}' is held by {holders} user(s): take it from them first.")
+        session.delete(role)
+
+
+def _custom_role(actor: User, name: str) -> Role:
+    role = get_role(name)
+    if role.builtin:
+        raise Conflict(f"'{name}' is a built-in role: it cannot be changed or deleted.")
+    require_all(actor, role.permissions, f"Role '{name}' holds permissions you do not hold")
+    return role
