@@ -471,10 +471,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         categories_created, created = seed_catalog(args.products, admin_id=admin.id)
         checkout_added = seed_checkout()
+        roles_added = seed_roles()
     print(
         f"Seeded {created} new product(s) ({args.products - created} already there) and "
         f"{categories_created} new categor{'y' if categories_created == 1 else 'ies'}, "
-        f"{checkout_added} new shipping method(s), tax rate(s) and code(s); "
+        f"{checkout_added} new shipping method(s), tax rate(s) and code(s), "
+        f"{roles_added} new custom role(s); "
         f"admin {args.admin_username!r} {'created' if admin_created else 'already there'}."
     )
     return 0

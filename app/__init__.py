@@ -88,6 +88,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.addresses.routes import blp as addresses_blp
     from app.admin.routes import blp as admin_blp
+    from app.audit.routes import blp as audit_blp
     from app.auth.routes import blp as auth_blp
     from app.cart.routes import blp as cart_blp
     from app.categories.routes import blp as categories_blp
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         discounts_blp,
         webhooks_blp,
         staff_blp,
+        audit_blp,
         health_blp,
     ):
         api.register_blueprint(blueprint)

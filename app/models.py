@@ -722,3 +722,61 @@ class ProviderEvent(db.Model):
     type: Mapped[str] = mapped_column(String(100))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditAction(StrEnum):
+    """A kind of staff write; the part before the dot is the type of its target."""
+
+    PRODUCT_CREATE = "product.create"
+    PRODUCT_UPDATE = "product.update"
+    PRODUCT_DELETE = "product.delete"
+    PRODUCT_ADJUST_STOCK = "product.adjust_stock"
+    CATEGORY_CREATE = "category.create"
+    CATEGORY_UPDATE = "category.update"
+    CATEGORY_DELETE = "category.delete"
+    ORDER_CHANGE_STATUS = "order.change_status"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_UPDATE = "webhook.update"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_ROTATE_SECRET = "webhook.rotate_secret"
+    WEBHOOK_DELIVERY_REDELIVER = "webhook_delivery.redeliver"
+    SHIPPING_METHOD_CREATE = "shipping_method.create"
+    SHIPPING_METHOD_UPDATE = "shipping_method.update"
+    SHIPPING_METHOD_DELETE = "shipping_method.delete"
+    TAX_RATE_CREATE = "tax_rate.create"
+    TAX_RATE_UPDATE = "tax_rate.update"
+    TAX_RATE_DELETE = "tax_rate.delete"
+    DISCOUNT_CREATE = "discount.create"
+    DISCOUNT_UPDATE = "discount.update"
+    DISCOUNT_DELETE = "discount.delete"
+    ROLE_CREATE = "role.create"
+    ROLE_UPDATE = "role.update"
+    ROLE_DELETE = "role.delete"
+    USER_SET_ROLES = "user.set_roles"
+    USER_DEACTIVATE = "user.deactivate"
+    USER_ACTIVATE = "user.activate"
+
+    @property
+    def target_type(self) -> str:
+        return self.value.split(".", 1)[0]
+
+
+class AuditEntry(db.Model):
+    """One staff write (app.audit): who, what, on which target, old and new values. The
+    database refuses to change an entry (a trigger made by the migration)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # RESTRICT: an actor with history is never deleted (users are deactivated instead).
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(50), index=True)  # an AuditAction
+    target_type: Mapped[str] = mapped_column(String(50))
+    target_id: Mapped[str] = mapped_column(String(64))
+    # {field: {"old": ..., "new": ...}}
+    changes: Mapped[dict] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))

@@ -110,11 +110,11 @@ def error_responses(*statuses: int):
     return BaseBlueprint.doc(responses={status: HTTPStatus(status).name for status in statuses})
 
 
-def bearer_auth(*statuses: int):
-    """Document the bearer-token requirement and the errors it brings (401, maybe 403)."""
+def bearer_auth():
+    """Document the bearer-token requirement and its 401."""
 
     def decorator(view):
-        return BaseBlueprint.doc(security=BEARER_AUTH)(error_responses(401, *statuses)(view))
+        return BaseBlueprint.doc(security=BEARER_AUTH)(error_responses(401)(view))
 
     return decorator
 

@@ -209,6 +209,10 @@ class World:
 
 @pytest.fixture
 def world(client, auth, make_product, query) -> World:
+    return build_world(client, auth, make_product, query)
+
+
+def build_world(client, auth, make_product, query) -> World:
     """Known state for every case:
 
     - category: mugs (slug "mugs"), which holds the mug;
@@ -784,6 +788,23 @@ def deletes_the_custom_role(w, caller, response):
     assert stored_role(w, CUSTOM_ROLE) is None
 
 
+def lists_the_setup_writes(w, caller, response):
+    """The fixture's staff writes, newest first: the admin's requests, and the products
+    made straight through the service (no actor)."""
+    admin = w.users[ADMIN].id
+    assert [(entry["action"], entry["actor_id"]) for entry in response.get_json()["items"]] == [
+        ("role.create", admin),
+        ("discount.create", admin),
+        ("tax_rate.create", admin),
+        ("shipping_method.create", admin),
+        ("webhook.create", admin),
+        ("product.create", None),
+        ("product.create", None),
+        ("product.create", None),
+        ("category.create", admin),
+    ]
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -1133,6 +1154,7 @@ OPERATIONS: dict[tuple[str, str], Row] = {
         body=lambda w: {"permissions": ["inventory:write", "catalog:write"]},
     ),
     ("DELETE", "/api/admin/roles/{name}"): Row(granted=expect(204, deletes_the_custom_role)),
+    ("GET", "/api/admin/audit"): Row(granted=expect(200, lists_the_setup_writes)),
     ("GET", "/api/admin/low-stock"): Row(
         granted=expect(200, lists_the_dripper),
         query={"threshold": 9},

@@ -41,6 +41,7 @@ NEW_TABLES = {
     "guest_cart_items",
     "roles",
     "user_roles",
+    "audit_log",
 }
 # Replaced by token_families: a token revoked one by one became a login revoked as a whole.
 DROPPED_TABLES = {"revoked_tokens"}

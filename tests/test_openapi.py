@@ -27,6 +27,7 @@ TAGS = {
     "discounts",
     "webhooks",
     "staff",
+    "audit",
     "operations",
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -73,6 +74,7 @@ DOCUMENTED_PATHS = [
     "/api/admin/users/{user_id}/activate",
     "/api/admin/roles",
     "/api/admin/roles/{name}",
+    "/api/admin/audit",
     "/healthz",
     "/readyz",
 ]
@@ -123,6 +125,7 @@ STAFF_OPERATIONS = {
     ("/api/admin/roles", "post"): "staff:write",
     ("/api/admin/roles/{name}", "patch"): "staff:write",
     ("/api/admin/roles/{name}", "delete"): "staff:write",
+    ("/api/admin/audit", "get"): "audit:read",
 }
 # Signed-in operations on one's own things, where staff with a permission may act on
 # another user's (cancelling another user's order needs orders:write): they document 403.

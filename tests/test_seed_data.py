@@ -12,6 +12,7 @@ from app.models import (
     Category,
     Discount,
     Product,
+    Role,
     ShippingMethod,
     StockMovement,
     TaxRate,
@@ -366,3 +367,20 @@ def test_admin_options_still_work(command, query):
     assert command(["--products", "0", "--admin-username", "root"]) == 0
     assert query(lambda s: s.scalars(select(User.username)).all()) == ["root"]
     assert count_rows(query, Product) == 0
+
+
+def test_seed_makes_the_admin_and_the_example_role_once(app, query):
+    seed(app)
+    seed(app)
+
+    def read(s):
+        admin = s.scalar(select(User).where(User.username == "admin"))
+        roles = s.execute(select(Role.name, Role.permissions, Role.builtin)).all()
+        return admin.role_names, sorted(
+            (name, perms, bool(builtin)) for name, perms, builtin in roles
+        )
+
+    role_names, roles = query(read)
+    assert role_names == ["admin"]
+    assert ("content_editor", ["catalog:write"], False) in roles
+    assert [name for name, _, builtin in roles if not builtin] == ["content_editor"]

@@ -49,3 +49,17 @@ def test_order_history_takes_the_same_statements_whatever_it_holds(
         assert client.post("/api/orders", headers=headers).status_code == 201
     # The login with its user, the page of orders (item counts included), the total.
     assert statements(client, "/api/orders/history", headers) == 3
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [("catalog_manager",), ("customer", "catalog_manager", "support", "order_manager")],
+    ids=["one role", "four roles"],
+)
+def test_the_permission_check_reads_the_roles_with_the_login(client, statements, auth, roles):
+    """However many roles the user holds: the login with its user and his roles (one query),
+    then the page and its total. A refusal costs that one query only."""
+    headers = auth.user(roles=roles).headers
+    assert statements(client, "/api/admin/low-stock?threshold=5", headers) == 3
+    refused = statements(client, "/api/admin/webhooks", headers, status=403)
+    assert refused == 1

@@ -9,9 +9,10 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import services as audit
 from app.db import db, taken, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Category, Product
+from app.models import AuditAction, Category, Product
 from app.pagination import paginate
 from app.slugs import unique_slug
 
@@ -80,6 +81,7 @@ def create_category(data: dict) -> Category:
             )
             category.slug = slug
             session.add(category)
+            audit.created(AuditAction.CATEGORY_CREATE, category)
     except IntegrityError:
         raise Conflict(RACE) from None
     return category
@@ -95,9 +97,10 @@ def update_category(category_id: int, changes: dict) -> Category:
                 _check_parent(changes["parent_id"], category_id)
             if "slug" in changes:
                 _check_slug(changes["slug"], category_id)
-            for field in EDITABLE_FIELDS:
-                if field in changes:
-                    setattr(category, field, changes[field])
+            with audit.updating(AuditAction.CATEGORY_UPDATE, category):
+                for field in EDITABLE_FIELDS:
+                    if field in changes:
+                        setattr(category, field, changes[field])
     except IntegrityError:
         raise Conflict(RACE) from None
     return category
@@ -143,6 +146,7 @@ def delete_category(category_id: int, *, force: bool = False) -> None:
                 .where(Category.parent_id == category_id)
                 .values(parent_id=category.parent_id, updated_at=utcnow())
             )
+            audit.deleted(AuditAction.CATEGORY_DELETE, category)
             session.delete(category)
     except IntegrityError:
         raise Conflict(RACE) from None

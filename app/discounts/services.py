@@ -13,10 +13,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import services as audit
 from app.db import db, taken, transaction
 from app.errors import NotFound, ValidationFailed
 from app.fields import CENT
-from app.models import Discount, DiscountKind, DiscountRedemption
+from app.models import AuditAction, Discount, DiscountKind, DiscountRedemption
 from app.pagination import paginate
 
 FIELD = "discount_code"
@@ -157,6 +158,7 @@ def create_discount(data: dict) -> Discount:
     try:
         with transaction() as session:
             session.add(discount)
+            audit.created(AuditAction.DISCOUNT_CREATE, discount)
     except IntegrityError:
         raise ValidationFailed({"code": [f"The code '{data['code']}' already exists."]}) from None
     return discount
@@ -170,9 +172,10 @@ def update_discount(discount_id: int, changes: dict) -> Discount:
     try:
         with transaction():
             discount = get_discount(discount_id)
-            for field in EDITABLE_FIELDS:
-                if field in changes:
-                    setattr(discount, field, changes[field])
+            with audit.updating(AuditAction.DISCOUNT_UPDATE, discount):
+                for field in EDITABLE_FIELDS:
+                    if field in changes:
+                        setattr(discount, field, changes[field])
     except IntegrityError:
         code = changes.get("code", discount.code)
         raise ValidationFailed({"code": [f"The code '{code}' already exists."]}) from None
@@ -182,4 +185,6 @@ def update_discount(discount_id: int, changes: dict) -> Discount:
 def delete_discount(discount_id: int) -> None:
     """Orders keep the code and the amount it took off."""
     with transaction() as session:
-        session.delete(get_discount(discount_id))
+        discount = get_discount(discount_id)
+        audit.deleted(AuditAction.DISCOUNT_DELETE, discount)
+        session.delete(discount)

@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload, undefer
 
 from app import events, inventory
+from app.audit import services as audit
 from app.auth.permissions import require
 from app.checkout import services as checkout
 from app.db import after_commit, db, transaction, utcnow
@@ -26,6 +27,7 @@ from app.fields import MAX_MONEY, RATE_PLACES
 from app.inventory import Taken
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.models import (
+    AuditAction,
     CartItem,
     EventType,
     Order,
@@ -176,13 +178,17 @@ def get_order(order_id: int, user: User) -> Order:
     return order
 
 
-def change_status(order_id: int, new_status: OrderStatus, actor: User) -> Order:
+def change_status(
+    order_id: int, new_status: OrderStatus, actor: User, *, by_staff: bool = True
+) -> Order:
     """Move an order along the lifecycle. Its owner cancels it; anyone else needs
-    orders:write, and payments:refund to cancel a paid order (its payment goes back)."""
+    orders:write, and payments:refund to cancel a paid order (its payment goes back). A
+    staff move (`by_staff`, or on another user's order) is audited."""
     with transaction():
         order = get_order(order_id, actor)
         current = order.status
         if order.user_id != actor.id:
+            by_staff = True
             require(actor, Permission.ORDERS_WRITE)
             if current == OrderStatus.PAID and new_status == OrderStatus.CANCELLED:
                 require(actor, Permission.PAYMENTS_REFUND)
@@ -190,6 +196,13 @@ def change_status(order_id: int, new_status: OrderStatus, actor: User) -> Order:
             raise Conflict(f"Order {order_id} is {current}: it cannot become {new_status}.")
         if not move(order, new_status, changed_by=actor.id):
             raise Conflict(f"Order {order_id} changed meanwhile; reload it and try again.")
+        if by_staff:
+            audit.record(
+                AuditAction.ORDER_CHANGE_STATUS,
+                order_id,
+                {"status": current},
+                {"status": new_status.value},
+            )
     return order
 
 
@@ -248,7 +261,7 @@ def expire_unpaid() -> int:
 
 
 def cancel_order(order_id: int, actor: User) -> Order:
-    return change_status(order_id, OrderStatus.CANCELLED, actor)
+    return change_status(order_id, OrderStatus.CANCELLED, actor, by_staff=False)
 
 
 def order_history(user_id: int, page: int, per_page: int) -> Pagination:

@@ -176,7 +176,10 @@ ProductPageSchema = page_of(ProductSchema)
 class IncludeInactiveArgsSchema(ma.Schema):
     include_inactive = QueryBoolean(
         load_default=False,
-        metadata={"description": "Admins only: also show inactive products", "example": False},
+        metadata={
+            "description": "Staff with catalog:write only: also show inactive products",
+            "example": False,
+        },
     )
 
 

@@ -10,9 +10,10 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app import inventory
+from app.audit import services as audit
 from app.db import db, taken, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import CartItem, Category, Product, StockMovement
+from app.models import AuditAction, CartItem, Category, Product, StockMovement
 from app.pagination import Page, paginate
 from app.search import matches, name_key, relevance, search_terms
 from app.slugs import unique_slug
@@ -139,6 +140,7 @@ def create_product(data: dict, admin_id: int | None = None) -> Product:
     try:
         with transaction():
             inventory.add_product(product, data.get("stock", 0), user_id=admin_id)
+            audit.created(AuditAction.PRODUCT_CREATE, product)
     except IntegrityError:
         raise Conflict(DUPLICATE) from None
     return product
@@ -151,11 +153,12 @@ def update_product(product_id: int, changes: dict, admin_id: int | None = None) 
     try:
         with transaction():
             product = get_product(product_id, include_inactive=True)
-            for field in EDITABLE_FIELDS:
-                if field in changes:
-                    setattr(product, field, changes[field])
-            if "stock" in changes:
-                inventory.set_level(product_id, changes["stock"], user_id=admin_id)
+            with audit.updating(AuditAction.PRODUCT_UPDATE, product):
+                for field in EDITABLE_FIELDS:
+                    if field in changes:
+                        setattr(product, field, changes[field])
+                if "stock" in changes:
+                    inventory.set_level(product_id, changes["stock"], user_id=admin_id)
     except IntegrityError:
         raise Conflict(DUPLICATE) from None
     return product
@@ -165,7 +168,11 @@ def adjust_stock(product_id: int, delta: int, reason: str, admin_id: int) -> Pro
     """Add `delta` (negative to remove) to the stock; it stays within 0..MAX_STOCK."""
     with transaction():
         product = get_product(product_id, include_inactive=True)
-        inventory.adjust(product_id, delta, reason, user_id=admin_id)
+        before = {"stock": product.stock}
+        after = {"stock": inventory.adjust(product_id, delta, reason, user_id=admin_id)}
+        audit.record(
+            AuditAction.PRODUCT_ADJUST_STOCK, product_id, before, after | {"reason": reason}
+        )
     return product
 
 
@@ -192,5 +199,6 @@ def delete_product(product_id: int) -> None:
     """Hide the product and take it out of every cart; past orders keep their snapshots."""
     product = get_product(product_id, include_inactive=True)
     with transaction() as session:
+        audit.deleted(AuditAction.PRODUCT_DELETE, product)
         product.deleted_at = utcnow()
         session.execute(delete(CartItem).where(CartItem.product_id == product_id))

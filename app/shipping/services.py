@@ -4,9 +4,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.audit import services as audit
 from app.db import db, transaction
 from app.errors import NotFound
-from app.models import ShippingMethod
+from app.models import AuditAction, ShippingMethod
 from app.pagination import Page, paginate
 
 EDITABLE_FIELDS = ("name", "price", "free_over", "countries", "active")
@@ -50,19 +51,23 @@ def create_method(data: dict) -> ShippingMethod:
     method = ShippingMethod(**data)
     with transaction() as session:
         session.add(method)
+        audit.created(AuditAction.SHIPPING_METHOD_CREATE, method)
     return method
 
 
 def update_method(method_id: int, changes: dict) -> ShippingMethod:
     with transaction():
         method = get_method(method_id)
-        for field in EDITABLE_FIELDS:
-            if field in changes:
-                setattr(method, field, changes[field])
+        with audit.updating(AuditAction.SHIPPING_METHOD_UPDATE, method):
+            for field in EDITABLE_FIELDS:
+                if field in changes:
+                    setattr(method, field, changes[field])
     return method
 
 
 def delete_method(method_id: int) -> None:
     """Orders shipped with it keep its name and what they paid."""
     with transaction() as session:
-        session.delete(get_method(method_id))
+        method = get_method(method_id)
+        audit.deleted(AuditAction.SHIPPING_METHOD_DELETE, method)
+        session.delete(method)

@@ -23,11 +23,12 @@ from collections.abc import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import services as audit
 from app.auth.identity import fold
 from app.auth.permissions import require_all
 from app.db import db, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import BuiltinRole, Role, TokenFamily, User, user_roles
+from app.models import AuditAction, BuiltinRole, Role, TokenFamily, User, user_roles
 from app.pagination import paginate
 
 # --- users ------------------------------------------------------------------------------
@@ -62,7 +63,9 @@ def set_roles(actor: User, user_id: int, names: list[str]) -> User:
         require_all(actor, granted, "You cannot grant permissions you do not hold")
         if user.is_admin and BuiltinRole.ADMIN not in names:
             _keep_an_admin(user)
+        before = {"roles": user.role_names}
         user.roles = roles
+        audit.record(AuditAction.USER_SET_ROLES, user_id, before, {"roles": user.role_names})
     return user
 
 
@@ -72,9 +75,12 @@ def deactivate(actor: User, user_id: int) -> User:
         if user_id == actor.id:
             raise Conflict("You cannot deactivate your own account.")
         user = _changeable_user(actor, user_id)
+        if user.is_admin and user.active:
+            _keep_an_admin(user)
+        audit.record(
+            AuditAction.USER_DEACTIVATE, user_id, {"active": user.active}, {"active": False}
+        )
         if user.active:
-            if user.is_admin:
-                _keep_an_admin(user)
             user.active = False
             session.execute(
                 update(TokenFamily)
@@ -87,6 +93,7 @@ def deactivate(actor: User, user_id: int) -> User:
 def activate(actor: User, user_id: int) -> User:
     with transaction():
         user = _changeable_user(actor, user_id)
+        audit.record(AuditAction.USER_ACTIVATE, user_id, {"active": user.active}, {"active": True})
         user.active = True
     return user
 
@@ -145,6 +152,7 @@ def create_role(actor: User, name: str, permissions: list[str]) -> Role:
             if session.scalar(select(Role.id).where(Role.name == name)):
                 raise Conflict(ROLE_NAME_TAKEN.format(name))
             session.add(role)
+            audit.created(AuditAction.ROLE_CREATE, role)
     except IntegrityError:
         raise Conflict(ROLE_NAME_TAKEN.format(name)) from None
     return role
@@ -155,14 +163,15 @@ def update_role(actor: User, name: str, changes: dict) -> Role:
     try:
         with transaction() as session:
             role = _custom_role(actor, name)
-            if "permissions" in changes:
-                granted = sorted(set(changes["permissions"]))
-                require_all(actor, granted, "You cannot grant permissions you do not hold")
-                role.permissions = granted
-            if new_name != name:
-                if session.scalar(select(Role.id).where(Role.name == new_name)):
-                    raise Conflict(ROLE_NAME_TAKEN.format(new_name))
-                role.name = new_name
+            with audit.updating(AuditAction.ROLE_UPDATE, role):
+                if "permissions" in changes:
+                    granted = sorted(set(changes["permissions"]))
+                    require_all(actor, granted, "You cannot grant permissions you do not hold")
+                    role.permissions = granted
+                if new_name != name:
+                    if session.scalar(select(Role.id).where(Role.name == new_name)):
+                        raise Conflict(ROLE_NAME_TAKEN.format(new_name))
+                    role.name = new_name
     except IntegrityError:
         raise Conflict(ROLE_NAME_TAKEN.format(new_name)) from None
     return role
@@ -176,6 +185,7 @@ def delete_role(actor: User, name: str) -> None:
         )
         if holders:
             raise Conflict(f"Role '{name}' is held by {holders} user(s): take it from them first.")
+        audit.deleted(AuditAction.ROLE_DELETE, role)
         session.delete(role)
 
 

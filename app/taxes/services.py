@@ -6,9 +6,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import services as audit
 from app.db import db, taken, transaction
 from app.errors import NotFound, ValidationFailed
-from app.models import TaxRate
+from app.models import AuditAction, TaxRate
 from app.pagination import paginate
 
 NO_TAX = Decimal("0.0000")
@@ -67,6 +68,7 @@ def create_rate(data: dict) -> TaxRate:
     try:
         with transaction() as session:
             session.add(rate)
+            audit.created(AuditAction.TAX_RATE_CREATE, rate)
     except IntegrityError:
         raise _duplicate(data["country"], data["region"]) from None
     return rate
@@ -80,9 +82,10 @@ def update_rate(rate_id: int, changes: dict) -> TaxRate:
     try:
         with transaction():
             rate = get_rate(rate_id)
-            for field in EDITABLE_FIELDS:
-                if field in changes:
-                    setattr(rate, field, changes[field])
+            with audit.updating(AuditAction.TAX_RATE_UPDATE, rate):
+                for field in EDITABLE_FIELDS:
+                    if field in changes:
+                        setattr(rate, field, changes[field])
     except IntegrityError:
         raise _duplicate(country, region) from None
     return rate
@@ -91,4 +94,6 @@ def update_rate(rate_id: int, changes: dict) -> TaxRate:
 def delete_rate(rate_id: int) -> None:
     """Orders keep the rate and tax they were charged."""
     with transaction() as session:
-        session.delete(get_rate(rate_id))
+        rate = get_rate(rate_id)
+        audit.deleted(AuditAction.TAX_RATE_DELETE, rate)
+        session.delete(rate)

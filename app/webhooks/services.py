@@ -10,9 +10,16 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import services as audit
 from app.db import db, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from app.models import (
+    AuditAction,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from app.pagination import paginate
 from app.webhooks.destinations import UnsafeDestination, check_destination
 
@@ -50,6 +57,7 @@ def create_subscription(data: dict) -> WebhookSubscription:
     try:
         with transaction() as session:
             session.add(subscription)
+            audit.created(AuditAction.WEBHOOK_CREATE, subscription, secrets_changed=("secret",))
     except IntegrityError:
         raise ValidationFailed({"url": [DUPLICATE_URL]}) from None
     return subscription
@@ -72,9 +80,10 @@ def update_subscription(subscription_id: int, changes: dict) -> WebhookSubscript
     try:
         with transaction():
             subscription = get_subscription(subscription_id)
-            for field in EDITABLE_FIELDS:
-                if field in changes:
-                    setattr(subscription, field, changes[field])
+            with audit.updating(AuditAction.WEBHOOK_UPDATE, subscription):
+                for field in EDITABLE_FIELDS:
+                    if field in changes:
+                        setattr(subscription, field, changes[field])
     except IntegrityError:
         raise ValidationFailed({"url": [DUPLICATE_URL]}) from None
     return subscription
@@ -82,16 +91,26 @@ def update_subscription(subscription_id: int, changes: dict) -> WebhookSubscript
 
 def delete_subscription(subscription_id: int) -> None:
     with transaction() as session:
-        session.delete(get_subscription(subscription_id))
+        subscription = get_subscription(subscription_id)
+        audit.deleted(AuditAction.WEBHOOK_DELETE, subscription)
+        session.delete(subscription)
 
 
 def rotate_secret(subscription_id: int) -> WebhookSubscription:
     """A new secret; the old one keeps signing (a second signature) for ROTATION_OVERLAP."""
     with transaction():
         subscription = get_subscription(subscription_id)
+        before = audit.state(subscription)
         subscription.previous_secret = subscription.secret
         subscription.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
         subscription.secret = new_secret()
+        audit.record(
+            AuditAction.WEBHOOK_ROTATE_SECRET,
+            subscription_id,
+            before,
+            audit.state(subscription),
+            secrets_changed=("secret", "previous_secret"),
+        )
     return subscription
 
 
@@ -113,8 +132,9 @@ def redeliver(delivery_id: int) -> WebhookDelivery:
             raise NotFound(f"Webhook delivery {delivery_id} was not found.")
         if not delivery.subscription.active:
             raise Conflict("The subscription is disabled: set active to true first.")
-        delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = utcnow()
-        delivery.lease_until = None
-        delivery.finished_at = None
+        with audit.updating(AuditAction.WEBHOOK_DELIVERY_REDELIVER, delivery):
+            delivery.status = DeliveryStatus.PENDING
+            delivery.next_attempt_at = utcnow()
+            delivery.lease_until = None
+            delivery.finished_at = None
     return delivery
