@@ -238,7 +238,9 @@ def test_a_client_cannot_mark_its_order_paid(shop, auth):
 # --- refunds and cancellations ----------------------------------------------------------------
 
 
-def test_cancelling_a_paid_order_refunds_it_through_stripe(shop, stripe_app, fake_stripe, auth):
+def test_cancelling_a_paid_order_refunds_it_through_stripe(
+    shop, stripe_app, fake_stripe, auth, query
+):
     order = shop.order()
     fake_stripe.pay(order["payment"]["reference"])
     send(shop.client, succeeded(order, fake_stripe))
@@ -251,12 +253,7 @@ def test_cancelling_a_paid_order_refunds_it_through_stripe(shop, stripe_app, fak
     refunded = stored(stripe_app, order["id"])
     assert refunded.payment_status == "refunded" and refunded.refund_reference.startswith("re_")
     assert "order.refunded" in event_types(stripe_app)
-    assert stock_of(lambda fn: _query(stripe_app, fn), shop.product.id) == 10
-
-
-def _query(app, fn):
-    with app.app_context():
-        return fn(db.session)
+    assert stock_of(query, shop.product.id) == 10  # the same database as stripe_app
 
 
 def test_a_success_for_a_cancelled_order_is_refunded(shop, stripe_app, fake_stripe, auth):

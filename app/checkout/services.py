@@ -21,13 +21,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 
-from app.addresses.services import snapshot
+from app.addresses import services as addresses
 from app.cart.services import get_cart, user_cart
 from app.db import db, utcnow
 from app.discounts import services as discounts
-from app.errors import EmptyCart, PriceChanged, ValidationFailed
+from app.errors import EmptyCart, NotFound, PriceChanged, ValidationFailed
 from app.fields import CENT
-from app.models import Address, Discount, ShippingMethod
+from app.models import Discount, ShippingMethod
 from app.shipping.services import price_for, ships_to
 from app.taxes.services import rate_for, rate_query
 
@@ -100,16 +100,17 @@ def resolve(user_id: int, options: dict) -> Plan:
 
 def _address(user_id: int, options: dict) -> dict | None:
     if "shipping_address" in options:
-        return snapshot(options["shipping_address"])
+        return addresses.snapshot(options["shipping_address"])
     address_id = options.get("shipping_address_id")
     if address_id is None:
         return None
-    address = db.session.get(Address, address_id)
-    if address is None or address.user_id != user_id:
+    try:
+        address = addresses.get_address(address_id, user_id)
+    except NotFound:
         raise ValidationFailed(
             {"shipping_address_id": [f"There is no address {address_id} in your address book."]}
-        )
-    return snapshot(address)
+        ) from None
+    return addresses.snapshot(address)
 
 
 def _method(method_id: int | None, address: dict | None) -> ShippingMethod | None:

@@ -87,6 +87,8 @@ def start_missing() -> int:
         )
         .limit(BATCH)
     ).all()
+    # Detached as loaded: the read ends before any provider call, and nothing is reloaded.
+    db.session.expunge_all()
     db.session.rollback()
     for order in orders:
         start(order)

@@ -14,6 +14,8 @@ from app.pagination import paginate
 
 NO_TAX = Decimal("0.0000")
 EDITABLE_FIELDS = ("country", "region", "rate")
+# How regions compare (case-insensitively, none as ""), as the unique index on rates does.
+REGION_KEY = func.lower(func.coalesce(TaxRate.region, ""))
 
 
 def rate_query(country: str, region: str | None):
@@ -24,7 +26,7 @@ def rate_query(country: str, region: str | None):
         select(TaxRate.rate)
         .where(
             TaxRate.country == country,
-            func.lower(func.coalesce(TaxRate.region, "")).in_(regions),
+            REGION_KEY.in_(regions),
         )
         .order_by(TaxRate.region.is_(None))  # a region's own rate first
         .limit(1)
@@ -43,9 +45,7 @@ def _duplicate(country: str, region: str | None) -> ValidationFailed:
 
 
 def _check_unique(country: str, region: str | None, own_id: int | None = None) -> None:
-    condition = (TaxRate.country == country) & (
-        func.lower(func.coalesce(TaxRate.region, "")) == (region or "").lower()
-    )
+    condition = (TaxRate.country == country) & ((region or "").lower() == REGION_KEY)
     if taken(TaxRate.id, condition, own_id):
         raise _duplicate(country, region)
 
