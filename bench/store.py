@@ -73,7 +73,16 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
     from app.auth.passwords import hash_password
     from app.auth.services import issue_tokens
     from app.db import db
-    from app.models import Order, OrderItem, OrderStatusChange, Product, User
+    from app.models import (
+        BuiltinRole,
+        Order,
+        OrderItem,
+        OrderStatusChange,
+        Product,
+        Role,
+        User,
+        user_roles,
+    )
     from seed_data import analyze
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
@@ -87,7 +96,7 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
             insert(User),
             [
                 {"username": f"bench{i}", "email": f"bench{i}@example.com",
-                 "password_hash": password, "is_admin": False}
+                 "password_hash": password}
                 for i in range(customers)
             ],
         )  # fmt: skip
@@ -95,6 +104,10 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
             db.session.scalars(
                 select(User.id).where(User.username.like("bench%")).order_by(User.id)
             )
+        )
+        customer = db.session.scalar(select(Role.id).where(Role.name == BuiltinRole.CUSTOMER))
+        db.session.execute(
+            insert(user_roles), [{"user_id": user_id, "role_id": customer} for user_id in user_ids]
         )
         _order_history(db, rng, catalog, user_ids, orders_each, Order, OrderItem,
                        OrderStatusChange)  # fmt: skip
@@ -122,7 +135,7 @@ def _order_history(db, rng, catalog, user_ids, orders_each, Order, OrderItem, St
             lines = rng.sample(catalog, 2)
             total = sum((Decimal(line.price) for line in lines), Decimal("0.00"))
             orders.append({"id": order_id, "user_id": user_id, "status": "delivered",
-                           "total": total})  # fmt: skip
+                           "subtotal": total, "total": total})  # fmt: skip
             items += [
                 {"order_id": order_id, "product_id": line.id, "product_name": line.name,
                  "unit_price": line.price, "quantity": 1}
