@@ -119,13 +119,11 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # The token check loads them with the login (app.auth.services.live_family).
-    roles: Mapped[list[Role]] = relationship(
-        secondary=user_roles, lazy="selectin", order_by=Role.name
-    )
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
 
     @property
     def role_names(self) -> list[str]:
-        return [role.name for role in self.roles]
+        return sorted(role.name for role in self.roles)
 
     @property
     def permissions(self) -> frozenset[Permission]:

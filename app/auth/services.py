@@ -16,7 +16,7 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from app.auth.identity import (
     MAX_EMAIL_LENGTH,
@@ -31,7 +31,7 @@ from app.db import db, transaction, utcnow
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.fields import bad_text
 from app.mail import queue_email
-from app.models import BuiltinRole, PasswordReset, Role, TokenFamily, User
+from app.models import BuiltinRole, PasswordReset, Role, TokenFamily, User, user_roles
 
 BAD_CREDENTIALS = "Invalid username or password."
 DEACTIVATED = "This account is deactivated: ask the shop's staff to reactivate it."
@@ -201,10 +201,19 @@ def refresh(user: User, token: dict) -> dict:
 def live_family(token: dict) -> TokenFamily | None:
     """The token's login, with its user and his roles (one query), if it is live, else None:
     the token is revoked. A spent refresh token also revokes its family."""
-    family = db.session.get(
-        TokenFamily,
-        token.get("fam") or "",
-        options=[joinedload(TokenFamily.user, innerjoin=True).joinedload(User.roles)],
+    family = (
+        db.session.scalars(
+            select(TokenFamily)
+            .join(TokenFamily.user)
+            # Flat outer joins: SQLite would build the nested join a joinedload() writes for the
+            # whole user_roles table on every request.
+            .outerjoin(user_roles, user_roles.c.user_id == User.id)
+            .outerjoin(Role, Role.id == user_roles.c.role_id)
+            .where(TokenFamily.id == (token.get("fam") or ""))
+            .options(contains_eager(TokenFamily.user).contains_eager(User.roles))
+        )
+        .unique()
+        .first()
     )
     if family is None or family.revoked_at is not None or not family.user.active:
         return None
