@@ -26,6 +26,7 @@ REDACTED = "[redacted]"
 SECRET_FIELDS = frozenset({"password_hash", "secret", "previous_secret", "token_hash"})
 # Kept by the server, never edited by anyone: not part of a change.
 UNTRACKED_FIELDS = frozenset({"id", "created_at", "updated_at", "search_vector"})
+_NOT_IN_STATE = UNTRACKED_FIELDS | SECRET_FIELDS
 
 
 def state(obj, **extra) -> dict:
@@ -33,7 +34,7 @@ def state(obj, **extra) -> dict:
     names = [
         attribute.key
         for attribute in inspect(type(obj)).column_attrs
-        if attribute.key not in UNTRACKED_FIELDS | SECRET_FIELDS and not attribute.deferred
+        if attribute.key not in _NOT_IN_STATE and not attribute.deferred
     ]
     values = {name: getattr(obj, name) for name in names} | extra
     return {name: _json(value) for name, value in values.items()}
@@ -81,11 +82,11 @@ def deleted(action: AuditAction, obj) -> None:
 
 
 @contextmanager
-def updating(action: AuditAction, obj) -> Iterator[None]:
+def updating(action: AuditAction, obj, **kwargs) -> Iterator[None]:
     """Record what the block changes on `obj` (nothing if it raises)."""
     before = state(obj)
     yield
-    record(action, obj.id, before, state(obj))
+    record(action, obj.id, before, state(obj), **kwargs)
 
 
 def _actor_id() -> int | None:

@@ -223,6 +223,11 @@ def live_family(token: dict) -> TokenFamily | None:
     return family
 
 
+def end_every_login(user_id: int) -> None:
+    """Revoke every login of the user (in the caller's transaction, if any)."""
+    _revoke(TokenFamily.user_id == user_id)
+
+
 def logout(token: dict) -> None:
     """End the login the token belongs to: its access and refresh tokens alike."""
     _revoke(TokenFamily.id == token["fam"])
@@ -239,7 +244,7 @@ def change_password(user: User, current_password: str, new_password: str) -> dic
     # One transaction: the new password never stands beside a login it should have ended.
     with transaction():
         user.password_hash = new_hash
-        _revoke(TokenFamily.user_id == user.id)
+        end_every_login(user.id)
         return issue_tokens(user)
 
 
@@ -303,7 +308,7 @@ def reset_password(token: str, new_password: str) -> dict:
         if spent != 1:
             raise ValidationFailed({"token": [RESET_REFUSED]})
         user.password_hash = new_hash
-        _revoke(TokenFamily.user_id == user.id)
+        end_every_login(user.id)
         return issue_tokens(user)
 
 

@@ -20,15 +20,16 @@ deactivation also ends every login of the user.
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
 from app.auth.identity import fold
 from app.auth.permissions import require_all
-from app.db import db, transaction, utcnow
+from app.auth.services import end_every_login
+from app.db import db, taken, transaction
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import AuditAction, BuiltinRole, Role, TokenFamily, User, user_roles
+from app.models import AuditAction, BuiltinRole, Role, User, user_roles
 from app.pagination import paginate
 
 # --- users ------------------------------------------------------------------------------
@@ -71,7 +72,7 @@ def set_roles(actor: User, user_id: int, names: list[str]) -> User:
 
 def deactivate(actor: User, user_id: int) -> User:
     """The user can no longer sign in, and every login of his ends now."""
-    with transaction() as session:
+    with transaction():
         if user_id == actor.id:
             raise Conflict("You cannot deactivate your own account.")
         user = _changeable_user(actor, user_id)
@@ -82,11 +83,7 @@ def deactivate(actor: User, user_id: int) -> User:
         )
         if user.active:
             user.active = False
-            session.execute(
-                update(TokenFamily)
-                .where(TokenFamily.user_id == user.id, TokenFamily.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-            )
+            end_every_login(user.id)
     return user
 
 
@@ -149,7 +146,7 @@ def create_role(actor: User, name: str, permissions: list[str]) -> Role:
     role = Role(name=name, permissions=granted)
     try:
         with transaction() as session:
-            if session.scalar(select(Role.id).where(Role.name == name)):
+            if taken(Role.id, Role.name == name):
                 raise Conflict(ROLE_NAME_TAKEN.format(name))
             session.add(role)
             audit.created(AuditAction.ROLE_CREATE, role)
@@ -161,7 +158,7 @@ def create_role(actor: User, name: str, permissions: list[str]) -> Role:
 def update_role(actor: User, name: str, changes: dict) -> Role:
     new_name = changes.get("name", name)
     try:
-        with transaction() as session:
+        with transaction():
             role = _custom_role(actor, name)
             with audit.updating(AuditAction.ROLE_UPDATE, role):
                 if "permissions" in changes:
@@ -169,7 +166,7 @@ def update_role(actor: User, name: str, changes: dict) -> Role:
                     require_all(actor, granted, "You cannot grant permissions you do not hold")
                     role.permissions = granted
                 if new_name != name:
-                    if session.scalar(select(Role.id).where(Role.name == new_name)):
+                    if taken(Role.id, Role.name == new_name):
                         raise Conflict(ROLE_NAME_TAKEN.format(new_name))
                     role.name = new_name
     except IntegrityError:

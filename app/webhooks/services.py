@@ -100,17 +100,14 @@ def rotate_secret(subscription_id: int) -> WebhookSubscription:
     """A new secret; the old one keeps signing (a second signature) for ROTATION_OVERLAP."""
     with transaction():
         subscription = get_subscription(subscription_id)
-        before = audit.state(subscription)
-        subscription.previous_secret = subscription.secret
-        subscription.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
-        subscription.secret = new_secret()
-        audit.record(
+        with audit.updating(
             AuditAction.WEBHOOK_ROTATE_SECRET,
-            subscription_id,
-            before,
-            audit.state(subscription),
+            subscription,
             secrets_changed=("secret", "previous_secret"),
-        )
+        ):
+            subscription.previous_secret = subscription.secret
+            subscription.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
+            subscription.secret = new_secret()
     return subscription
 
 
