@@ -10,7 +10,6 @@ from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from app.auth.services import ensure_admin, prune_expired_token_families
 from app.errors import ValidationFailed
 from app.idempotency import prune_expired as prune_expired_keys
-from app.worker import Consumer, make_huey
 
 
 @click.command("create-admin")
@@ -45,6 +44,9 @@ def prune_expired_command() -> None:
 @click.option("--threads", default=4, show_default=True, help="Tasks run at once (2 or more).")
 def worker_command(threads: int) -> None:
     """Run the background worker until SIGTERM: webhooks, emails, housekeeping (app.worker)."""
+    # Imported here: web workers never load Huey's consumer (about 15 MB each).
+    from app.worker import Consumer, make_huey
+
     stopping = threading.Event()
     queue, pump = make_huey(current_app._get_current_object(), stopping)
     consumer = Consumer(

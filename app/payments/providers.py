@@ -3,16 +3,13 @@ webhook, refund, cancel. `provider()` is the one PAYMENT_PROVIDER names.
 
 - `manual` (the default): nothing to call; an admin marks orders paid, refunds happen
   outside the store and are recorded as done.
-- `stripe`: the official library. A PaymentIntent per order (amount in minor units, the
-  order id in its metadata and as the idempotency key), webhooks verified with
-  `Stripe-Signature` (tolerance 300 s), refunds and cancellations of that intent.
+- `stripe`: the official library (app.payments.stripe_provider, imported only then).
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-import stripe
 from flask import current_app
 
 PROVIDERS = ("manual", "stripe")
@@ -69,62 +66,6 @@ class ManualProvider:
         return None
 
 
-class StripeProvider:
-    name = "stripe"
-
-    def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None):
-        addresses = {"api": api_base} if api_base else None
-        self.client = stripe.StripeClient(
-            secret_key, base_addresses=addresses, max_network_retries=2
-        )
-        self.webhook_secret = webhook_secret
-
-    def create(self, order_id: int, amount: Decimal, currency: str) -> Created:
-        try:
-            intent = self.client.v1.payment_intents.create(
-                params={
-                    "amount": minor_units(amount, currency),
-                    "currency": currency,
-                    "payment_method_types": ["card"],
-                    "metadata": {"order_id": str(order_id)},
-                },
-                options={"idempotency_key": f"order-{order_id}"},
-            )
-        except stripe.StripeError as error:
-            raise ProviderError(f"Stripe refused the payment intent: {error}") from error
-        return Created(intent.id, intent.client_secret)
-
-    def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
-        try:
-            event = stripe.Webhook.construct_event(
-                payload, signature, self.webhook_secret, WEBHOOK_TOLERANCE_S
-            )
-        except (stripe.SignatureVerificationError, ValueError) as error:
-            raise InvalidWebhook(str(error).split("\n")[0]) from None
-        return event.to_dict()
-
-    def refund(self, reference: str | None, amount: Decimal, currency: str) -> str:
-        try:
-            refund = self.client.v1.refunds.create(
-                params={"payment_intent": reference, "amount": minor_units(amount, currency)},
-                options={"idempotency_key": f"refund-{reference}"},
-            )
-        except stripe.StripeError as error:
-            raise ProviderError(f"Stripe refused the refund: {error}") from error
-        return refund.id
-
-    def cancel(self, reference: str | None) -> None:
-        if reference is None:
-            return
-        try:
-            self.client.v1.payment_intents.cancel(reference)
-        except stripe.InvalidRequestError as error:
-            # Already canceled or succeeded: nothing left to void.
-            current_app.logger.info("Stripe did not cancel %s: %s", reference, error)
-        except stripe.StripeError as error:
-            raise ProviderError(f"Stripe did not cancel {reference}: {error}") from error
-
-
 def check_settings(config) -> None:
     """At start-up: a provider that cannot work is refused then, not at the first order."""
     name = config["PAYMENT_PROVIDER"]
@@ -142,6 +83,10 @@ def provider() -> PaymentProvider:
     if made is None:
         config = current_app.config
         if config["PAYMENT_PROVIDER"] == "stripe":
+            # Imported here: a store on the manual provider never loads the stripe library
+            # (about 14 MB in every worker).
+            from app.payments.stripe_provider import StripeProvider
+
             made = StripeProvider(
                 config["STRIPE_SECRET_KEY"],
                 config["STRIPE_WEBHOOK_SECRET"],
