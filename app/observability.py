@@ -14,7 +14,7 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 from flask_jwt_extended import get_jwt_identity
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Anything else (too long, spaces, quotes) is replaced rather than written into the logs.
@@ -22,9 +22,10 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 request_logger = logging.getLogger("app.request")
 
 
-def json_formatter() -> JsonFormatter:
-    """Also named by gunicorn.conf.py, so gunicorn's own lines have the same shape."""
-    return JsonFormatter(
+def json_formatter() -> OrjsonFormatter:
+    """Also named by gunicorn.conf.py, so gunicorn's own lines have the same shape. orjson
+    writes a line in a third of the standard library's time (one per request)."""
+    return OrjsonFormatter(
         "%(levelname)s %(name)s %(process)d %(message)s",
         rename_fields={"levelname": "level", "name": "logger", "process": "pid"},
         timestamp="time",
