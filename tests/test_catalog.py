@@ -239,6 +239,7 @@ def test_the_fast_product_body_equals_the_schema_dump(app, client, auth, catalog
 
     import seed_data
     from app.products.schemas import ProductSchema
+    from app.products.services import product_page
 
     images = [{"url": "https://e.example.com/a.jpg", "alt": "A"}]
     client.post("/api/products", json={"name": "Imaged", "price": "0.10", "images": images},
@@ -250,6 +251,9 @@ def test_the_fast_product_body_equals_the_schema_dump(app, client, auth, catalog
         assert len(products) > 200
         for product in products:
             assert schema.dump(product) == ma.Schema.dump(schema, product), product.sku
+            # The product page, read as a row without the ORM, too.
+            page = product_page(product.id, include_inactive=True)
+            assert page == ma.Schema.dump(schema, product), product.sku
         assert schema.dump(products, many=True) == ma.Schema.dump(schema, products, many=True)
 
 

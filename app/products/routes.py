@@ -43,7 +43,7 @@ def list_products(args):
 @blp.alt_response(404, description="No such product")
 def get_product(args, product_id):
     """Get one product"""
-    return services.get_product(product_id, **args)
+    return services.product_page(product_id, **args)
 
 
 SLUG_PARAMETER = {"in": "path", "name": "slug", "example": "coffee-mug"}
@@ -56,7 +56,7 @@ SLUG_PARAMETER = {"in": "path", "name": "slug", "example": "coffee-mug"}
 @blp.alt_response(404, description="No product has that slug")
 def get_product_by_slug(args, slug):
     """Get one product by its slug (for frontends that route by slug)"""
-    return services.get_product_by_slug(slug, **args)
+    return services.product_page_by_slug(slug, **args)
 
 
 @blp.post("")

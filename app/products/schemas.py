@@ -3,7 +3,6 @@ from marshmallow import validate
 
 from app.categories.schemas import SLUG_RULES, CategoryRefSchema
 from app.fields import (
-    CENT,
     Money,
     QueryBoolean,
     QueryInteger,
@@ -16,6 +15,7 @@ from app.fields import (
 )
 from app.inventory import MAX_STOCK, MovementReason
 from app.pagination import PaginationArgsSchema, page_of
+from app.products.bodies import product_body
 from app.products.services import SORTS
 from app.schemas import ResponseSchema, with_examples
 from app.search import search_terms
@@ -130,37 +130,14 @@ class ProductSchema(ResponseSchema):
     def dump(self, obj, *, many=None):
         """The fields above, written out: products are the catalog's hot path and this is
         several times faster than dumping field by field. tests/test_catalog.py checks that
-        both give the same body for every product of the seed catalog."""
+        both give the same body for every product of the seed catalog. A product page read
+        as a row (app.products.services.product_page) comes written out already."""
         many = self.many if many is None else many
         if type(self) is not ProductSchema or self.only or self.exclude:
             return super().dump(obj, many=many)
-        return [product_body(product) for product in obj] if many else product_body(obj)
-
-
-def product_body(product) -> dict:
-    category = product.category
-    return {
-        "id": product.id,
-        "name": product.name,
-        "description": product.description,
-        "price": format(product.price.quantize(CENT), "f"),
-        "stock": product.stock,
-        "sku": product.sku,
-        "slug": product.slug,
-        "category_id": product.category_id,
-        "category": (
-            None
-            if category is None
-            else {"id": category.id, "name": category.name, "slug": category.slug}
-        ),
-        # .get: rows saved before WholeNested may lack a key (a PATCH skipped the defaults).
-        "images": [
-            {"url": image.get("url", ""), "alt": image.get("alt", "")} for image in product.images
-        ],
-        "is_active": product.is_active,
-        "created_at": product.created_at.isoformat(),
-        "updated_at": product.updated_at.isoformat(),
-    }
+        if many:
+            return [product_body(product, product.category) for product in obj]
+        return obj if isinstance(obj, dict) else product_body(obj, obj.category)
 
 
 ProductUpdateSchema = with_examples(

@@ -6,7 +6,7 @@ Stock itself changes only through app.inventory, inside these services' transact
 from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app import inventory
@@ -15,6 +15,7 @@ from app.db import db, taken, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import AuditAction, CartItem, Category, Product, StockMovement
 from app.pagination import Page, paginate
+from app.products.bodies import CategoryRef, product_body
 from app.search import matches, name_key, relevance, search_terms
 from app.slugs import unique_slug
 
@@ -107,13 +108,42 @@ def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
     return product
 
 
-def get_product_by_slug(slug: str, *, include_inactive: bool = False) -> Product:
-    product = db.session.scalar(
-        active_products(include_inactive=include_inactive).where(Product.slug == slug)
+# A product page read as one row (no ORM objects): products are the catalog's hot path.
+PRODUCT_ROW = (
+    select(
+        *Product.__table__.c,
+        Category.name.label("category_name"),
+        Category.slug.label("category_slug"),
     )
-    if product is None:
+    .outerjoin(Category, Category.id == Product.category_id)
+    .where(Product.deleted_at.is_(None))
+)
+BY_ID = PRODUCT_ROW.where(Product.id == bindparam("product_id"))
+BY_SLUG = PRODUCT_ROW.where(Product.slug == bindparam("slug"))
+
+
+def _page(row, include_inactive: bool) -> dict | None:
+    if row is None or not (row.is_active or include_inactive):
+        return None
+    category = None
+    if row.category_id is not None:
+        category = CategoryRef(row.category_id, row.category_name, row.category_slug)
+    return product_body(row, category)
+
+
+def product_page(product_id: int, *, include_inactive: bool = False) -> dict:
+    """The body of a product not deleted (and active unless `include_inactive`)."""
+    body = _page(db.session.execute(BY_ID, {"product_id": product_id}).first(), include_inactive)
+    if body is None:
+        raise NotFound(f"Product {product_id} was not found.")
+    return body
+
+
+def product_page_by_slug(slug: str, *, include_inactive: bool = False) -> dict:
+    body = _page(db.session.execute(BY_SLUG, {"slug": slug}).first(), include_inactive)
+    if body is None:
         raise NotFound(f"No product has the slug '{slug}'.")
-    return product
+    return body
 
 
 def _check_references(data: dict, product_id: int | None = None) -> None:
