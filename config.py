@@ -91,6 +91,8 @@ class Config:
         # Seconds to wait for a PostgreSQL connection before the request fails.
         self.DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+        # Rendered catalog answers each worker keeps (app.caching); 0 keeps none.
+        self.CATALOG_CACHE_MAX_BYTES = env_int("CATALOG_CACHE_MAX_BYTES", 8 * 1024 * 1024)
         # Catalog search through the database's full-text index (app.search); false: LIKE.
         self.SEARCH_FULLTEXT = env_bool("SEARCH_FULLTEXT", True)
         # /metrics: open with METRICS_ENABLED, bearer-protected with METRICS_TOKEN, else absent.

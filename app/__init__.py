@@ -51,6 +51,7 @@ def _configure_database(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
+    from app.caching import init_catalog_cache
     from app.db import db
     from app.extensions import api, jwt, limiter, mail, migrate
     from app.fields import Int64Converter, Money
@@ -65,6 +66,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     init_metrics(app)
+    # After the limiter's and the metrics' hooks: a kept answer is still counted and limited.
+    init_catalog_cache(app)
     register_jwt_callbacks(jwt)
     api.init_app(app)
     api.register_converter(Int64Converter, id_path_schema)

@@ -42,9 +42,10 @@ def app(database_url):
 
 @pytest.fixture(autouse=True)
 def _isolate(app):
-    """Each test starts from empty tables, and with rate limits off."""
+    """Each test starts from empty tables, no kept catalog answers, and rate limits off."""
     yield
     empty_tables(app)
+    app.extensions["catalog_cache"].clear()
     # Flask-Limiter keeps one state per process, set by the last app made: hand it back.
     if limiter.enabled:
         limiter.init_app(app)

@@ -48,8 +48,15 @@ def permission_required(permission: Permission):
     return decorator
 
 
-def public_read(staff_option: str | None = None, permission: Permission | None = None):
+def public_read(
+    staff_option: str | None = None,
+    permission: Permission | None = None,
+    *,
+    catalog: bool = False,
+):
     """A read anyone may make, cached as public (app.caching); placed above `response`.
+    `catalog`: the answer depends on products and categories only, and is kept rendered
+    while the catalog does not change (app.caching.serve_rendered_catalog).
 
     `staff_option` names a boolean query argument reserved to staff holding `permission`
     (`include_inactive`): when it is set the request needs a token (401 without one, 403
@@ -65,6 +72,7 @@ def public_read(staff_option: str | None = None, permission: Permission | None =
                 require(current_user, permission)
             return cache_response(view(*args, **kwargs), public=not staff_only)
 
+        read.catalog_read = catalog
         documented = documents_caching(read)
         if staff_option is None:
             return documented

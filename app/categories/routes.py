@@ -26,7 +26,7 @@ CATEGORY_ID = {"in": "path", "name": "category_id", "example": 2}
 
 @blp.get("")
 @blp.arguments(PaginationArgsSchema, location="query")
-@public_read()
+@public_read(catalog=True)
 @blp.response(200, CategoryPageSchema)
 def list_categories(args):
     """List the categories, by id"""
@@ -34,7 +34,7 @@ def list_categories(args):
 
 
 @blp.get("/<int:category_id>", parameters=[CATEGORY_ID])
-@public_read()
+@public_read(catalog=True)
 @blp.response(200, CategorySchema)
 @blp.alt_response(404, description="No such category")
 def get_category(category_id):

@@ -24,7 +24,7 @@ limit_writes(blp)
 
 @blp.get("")
 @blp.arguments(ProductQueryArgsSchema, location="query")
-@public_read(staff_option="include_inactive", permission=Permission.CATALOG_WRITE)
+@public_read("include_inactive", Permission.CATALOG_WRITE, catalog=True)
 @blp.response(200, ProductPageSchema)
 def list_products(args):
     """Search, filter and sort the catalog
@@ -38,7 +38,7 @@ def list_products(args):
 
 @blp.get("/<int:product_id>")
 @blp.arguments(IncludeInactiveArgsSchema, location="query")
-@public_read(staff_option="include_inactive", permission=Permission.CATALOG_WRITE)
+@public_read("include_inactive", Permission.CATALOG_WRITE, catalog=True)
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No such product")
 def get_product(args, product_id):
@@ -51,7 +51,7 @@ SLUG_PARAMETER = {"in": "path", "name": "slug", "example": "coffee-mug"}
 
 @blp.get("/by-slug/<string:slug>", parameters=[SLUG_PARAMETER])
 @blp.arguments(IncludeInactiveArgsSchema, location="query")
-@public_read(staff_option="include_inactive", permission=Permission.CATALOG_WRITE)
+@public_read("include_inactive", Permission.CATALOG_WRITE, catalog=True)
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, description="No product has that slug")
 def get_product_by_slug(args, slug):
