@@ -106,7 +106,9 @@ class CatalogCache:
         self.entries: OrderedDict[tuple[str, bytes], Rendered] = OrderedDict()
         self.size = 0
         self._connection = None
+        # Threaded servers (the development server, gthread workers) share one cache.
         self._lock = threading.Lock()
+        self._entries_lock = threading.Lock()
 
     def version(self) -> int | None:
         """The committed catalog version; None when the database cannot say (the request
@@ -143,32 +145,35 @@ class CatalogCache:
         self._connection = None
 
     def clear(self) -> None:
-        self.entries.clear()
-        self.size = 0
+        with self._entries_lock:
+            self.entries.clear()
+            self.size = 0
 
     def lookup(self, key, version: int) -> Rendered | None:
-        rendered = self.entries.get(key)
-        if rendered is None or rendered.version != version:
-            return None
-        self.entries.move_to_end(key)
-        return rendered
+        with self._entries_lock:
+            rendered = self.entries.get(key)
+            if rendered is None or rendered.version != version:
+                return None
+            self.entries.move_to_end(key)
+            return rendered
 
     def keep(self, version: int, response: flask.Response) -> None:
         body = response.get_data()
         if len(body) > self.max_bytes:
             return
         key = (request.path, request.query_string)
-        old = self.entries.pop(key, None)
-        if old is not None:
-            self.size -= len(old.body)
         headers = [
             (name, response.headers[name]) for name in ("Content-Type", "ETag", "Cache-Control")
         ]
-        self.entries[key] = Rendered(version, body, headers)
-        self.size += len(body)
-        while self.size > self.max_bytes:
-            _, evicted = self.entries.popitem(last=False)
-            self.size -= len(evicted.body)
+        with self._entries_lock:
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.size -= len(old.body)
+            self.entries[key] = Rendered(version, body, headers)
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                _, evicted = self.entries.popitem(last=False)
+                self.size -= len(evicted.body)
 
 
 def serve_rendered_catalog():

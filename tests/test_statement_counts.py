@@ -1,7 +1,7 @@
 """SQL statements per request stay constant and small whatever the data (no N+1): the
 budgets of the benchmark issue, counted with a SQLAlchemy event listener (tests/conftest.py).
 
-The catalog reads are counted in tests/test_catalog.py (list <= 3, detail <= 2).
+The catalog reads are counted in tests/test_catalog.py (list <= 3, detail 1, kept 0).
 """
 
 import pytest
