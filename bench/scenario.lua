@@ -1,7 +1,8 @@
 -- One wrk script for every scenario. wrk runs one connection per thread here (-t C -c C),
 -- so each thread is one customer. Arguments (after --): scenario, data file.
 -- The data file (written by bench/run.py) returns {tokens = {...}, products = {{a, b, c}, ...},
--- detail_ids = {...}}: customer i uses tokens[i] and its own three products.
+-- detail_ids = {...}, logins = {...}}: customer i uses tokens[i], logins[i] and its own three
+-- products.
 
 local counter = 0
 local threads = {}
@@ -12,7 +13,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local scenario, token, mine, detail_ids, step
+local scenario, token, mine, detail_ids, login, step
 -- A global, so done() can read it from every thread.
 fivexx = 0
 
@@ -23,6 +24,7 @@ function init(args)
   token = data.tokens[(id - 1) % #data.tokens + 1]
   mine = data.products[(id - 1) % #data.products + 1]
   detail_ids = data.detail_ids
+  login = data.logins[(id - 1) % #data.logins + 1]
   step = 0
   fivexx = 0
   math.randomseed(id)
@@ -52,6 +54,9 @@ function request()
     return get("/api/cart", true)
   elseif scenario == "add" then
     return json_post("/api/cart", '{"product_id": ' .. mine[1] .. ', "quantity": 1}')
+  elseif scenario == "login" then
+    return wrk.format("POST", "/api/auth/login", {["Content-Type"] = "application/json"},
+      '{"username": "' .. login .. '", "password": "bench-password-1"}')
   elseif scenario == "checkout" then
     -- A 3-line cart, then the order: four requests per checkout.
     step = step % 4 + 1

@@ -30,7 +30,8 @@ COMMIT, ROLLBACK = "-- commit", "-- rollback"
 
 
 def server_env(database_url: str, port: int, workers: int, **extra) -> dict:
-    """The production environment, with rate limits off (they would cap the load)."""
+    """The production environment, with rate limits off (they would cap the load). The server
+    logs each request at INFO, as production does (into the server's log file)."""
     return {
         **os.environ,
         "PATH": f"{PYTHON_BIN}:{os.environ['PATH']}",
@@ -42,6 +43,7 @@ def server_env(database_url: str, port: int, workers: int, **extra) -> dict:
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),
         "RATELIMIT_ENABLED": "false",
+        "LOG_LEVEL": "INFO",
         **extra,
     }
 
@@ -123,6 +125,7 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
         "tokens": tokens,
         "products": [buyer_products[i * 3 : i * 3 + 3] for i in range(buyers)],
         "detail_ids": [row.id for row in catalog[:2000]],
+        "logins": [f"bench{i}" for i in range(buyers)],
     }
 
 

@@ -30,5 +30,5 @@ def test_the_benchmark_loads_its_store(tmp_path):
         )
     assert done.returncode == 0, done.stderr[-3000:]
     counts = json.loads(done.stdout.strip().splitlines()[-1])
-    assert counts == {"tokens": 2, "products": 2, "detail_ids": counts["detail_ids"]}
+    assert counts == {"tokens": 2, "products": 2, "detail_ids": counts["detail_ids"], "logins": 2}
     assert counts["detail_ids"] > 0
