@@ -108,7 +108,8 @@ def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
     return product
 
 
-# A product page read as one row (no ORM objects): products are the catalog's hot path.
+# A product page read as one row on the session's connection (no ORM objects, no ORM
+# statement handling): products are the catalog's hot path.
 PRODUCT_ROW = (
     select(
         *Product.__table__.c,
@@ -133,14 +134,15 @@ def _page(row, include_inactive: bool) -> dict | None:
 
 def product_page(product_id: int, *, include_inactive: bool = False) -> dict:
     """The body of a product not deleted (and active unless `include_inactive`)."""
-    body = _page(db.session.execute(BY_ID, {"product_id": product_id}).first(), include_inactive)
+    row = db.session.connection().execute(BY_ID, {"product_id": product_id}).first()
+    body = _page(row, include_inactive)
     if body is None:
         raise NotFound(f"Product {product_id} was not found.")
     return body
 
 
 def product_page_by_slug(slug: str, *, include_inactive: bool = False) -> dict:
-    body = _page(db.session.execute(BY_SLUG, {"slug": slug}).first(), include_inactive)
+    body = _page(db.session.connection().execute(BY_SLUG, {"slug": slug}).first(), include_inactive)
     if body is None:
         raise NotFound(f"No product has the slug '{slug}'.")
     return body
