@@ -221,8 +221,9 @@ def taken(id_column, condition, own_id: int | None = None) -> bool:
 
 # Objects the migrations create that the models do not describe: the search index
 # (SQLite's products_fts, PostgreSQL's search_vector), the per-engine name-sort index, and
-# the listed-products count that the catalog triggers keep (catalog_stats).
-DATABASE_MANAGED_TABLES = re.compile(r"products_fts(_\w+)?$|catalog_stats$")
+# the listed-products count and the catalog version that the catalog triggers keep
+# (catalog_stats, catalog_versions).
+DATABASE_MANAGED_TABLES = re.compile(r"products_fts(_\w+)?$|catalog_stats$|catalog_versions$")
 DATABASE_MANAGED_COLUMNS = {"search_vector"}
 DATABASE_MANAGED_INDEXES = {"ix_products_search_vector", "ix_products_name_key"}
 
