@@ -69,8 +69,8 @@ def cache_response(response: flask.Response, *, public: bool) -> flask.Response:
         return response
     response.headers["Cache-Control"] = PUBLIC if public else PRIVATE
     response.add_etag()
-    if public and "catalog_version" in g:
-        current_app.extensions[_EXTENSION].keep(g.catalog_version, response)
+    if public and "catalog_entry" in g:
+        current_app.extensions[_EXTENSION].keep(*g.catalog_entry, response)
     return _conditional(response)
 
 
@@ -160,11 +160,10 @@ class CatalogCache:
             self.entries.move_to_end(key)
             return rendered
 
-    def keep(self, version: int, response: flask.Response) -> None:
+    def keep(self, key, version: int, response: flask.Response) -> None:
         body = response.get_data()
         if len(body) > self.max_bytes:
             return
-        key = (request.path, request.query_string)
         headers = [
             (name, response.headers[name]) for name in ("Content-Type", "ETag", "Cache-Control")
         ]
@@ -181,7 +180,7 @@ class CatalogCache:
 
 def serve_rendered_catalog():
     """before_request: a catalog read answered from its rendered copy while it is current;
-    otherwise the version read here is the one the view's answer is kept under."""
+    otherwise the view's answer is kept under this key and the version read here."""
     if request.method != "GET" or STAFF_OPTION in request.query_string:
         return None
     view = current_app.view_functions.get(request.endpoint)
@@ -191,11 +190,11 @@ def serve_rendered_catalog():
     version = cache.version()
     if version is None:
         return None
-    g.catalog_version = version
-    rendered = cache.lookup((request.path, request.query_string), version)
+    key = (request.path, request.query_string)
+    rendered = cache.lookup(key, version)
     if rendered is None:
+        g.catalog_entry = (key, version)
         return None
-    del g.catalog_version  # nothing to keep: it is the kept copy
     return _conditional(current_app.response_class(rendered.body, headers=rendered.headers))
 
 

@@ -123,7 +123,9 @@ BY_ID = PRODUCT_ROW.where(Product.id == bindparam("product_id"))
 BY_SLUG = PRODUCT_ROW.where(Product.slug == bindparam("slug"))
 
 
-def _page(row, include_inactive: bool) -> dict | None:
+def _page(statement, parameters: dict, include_inactive: bool) -> dict | None:
+    """The body of the product `statement` finds, if it is active or `include_inactive`."""
+    row = db.session.connection().execute(statement, parameters).first()
     if row is None or not (row.is_active or include_inactive):
         return None
     category = None
@@ -134,15 +136,14 @@ def _page(row, include_inactive: bool) -> dict | None:
 
 def product_page(product_id: int, *, include_inactive: bool = False) -> dict:
     """The body of a product not deleted (and active unless `include_inactive`)."""
-    row = db.session.connection().execute(BY_ID, {"product_id": product_id}).first()
-    body = _page(row, include_inactive)
+    body = _page(BY_ID, {"product_id": product_id}, include_inactive)
     if body is None:
         raise NotFound(f"Product {product_id} was not found.")
     return body
 
 
 def product_page_by_slug(slug: str, *, include_inactive: bool = False) -> dict:
-    body = _page(db.session.connection().execute(BY_SLUG, {"slug": slug}).first(), include_inactive)
+    body = _page(BY_SLUG, {"slug": slug}, include_inactive)
     if body is None:
         raise NotFound(f"No product has the slug '{slug}'.")
     return body
