@@ -42,13 +42,18 @@ def prune_expired_command() -> None:
 @click.command("worker")
 @with_appcontext
 @click.option("--threads", default=4, show_default=True, help="Tasks run at once (2 or more).")
-def worker_command(threads: int) -> None:
+@click.option(
+    "--webhook-threads", default=4, show_default=True, help="Webhook attempts made at once."
+)
+def worker_command(threads: int, webhook_threads: int) -> None:
     """Run the background worker until SIGTERM: webhooks, emails, housekeeping (app.worker)."""
     # Imported here: web workers never load Huey's consumer (about 15 MB each).
-    from app.worker import Consumer, make_huey
+    from app.worker import Consumer, WebhookSenders, make_huey
 
     stopping = threading.Event()
-    queue, pump = make_huey(current_app._get_current_object(), stopping)
+    app = current_app._get_current_object()
+    senders = WebhookSenders(app, max(webhook_threads, 1))
+    queue, pump = make_huey(app, stopping, senders)
     consumer = Consumer(
         queue,
         stopping,
@@ -58,7 +63,10 @@ def worker_command(threads: int) -> None:
         graceful_signal="TERM",  # SIGTERM lets the tasks in hand finish
     )
     pump()  # the first minute's pump, at once
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        senders.stop()
 
 
 def register_commands(app: Flask) -> None:

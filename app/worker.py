@@ -7,15 +7,21 @@ before running it, so a worker killed mid-task loses that task, and the leases i
 bring the work back (app.webhooks.delivery).
 
 Tasks:
-- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out (app.outbox)
-  and hands each due delivery to `deliver`, each due email to `send_email` and each due
-  payment action to `pay`; started when
-  the consumer starts and every minute after, so due work waits a few seconds at most;
-- `deliver(id)`: one webhook attempt; `send_email(id)`: one email (app.mail); `pay(id)`: one
-  call to the payment provider, a refund or a cancellation (app.payments);
-- `expire_unpaid_orders`: every minute, cancels orders unpaid past
-  ORDER_PAYMENT_TIMEOUT_SECONDS and creates provider payments whose creation failed;
+- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out (app.outbox),
+  hands due webhook deliveries to the webhook senders, each due email to `send_email` and
+  each due payment action to `pay`, and every EXPIRY_SECONDS cancels the orders left unpaid
+  past ORDER_PAYMENT_TIMEOUT_SECONDS; started when the consumer starts and every minute
+  after, so due work waits a few seconds at most;
+- `send_email(id)`: one email (app.mail); `pay(id)`: one call to the payment provider, a
+  refund or a cancellation (app.payments);
+- `start_missing_payments`: every minute, creates provider payments whose creation failed;
 - `housekeeping`: hourly, prunes expired token families, idempotency keys and guest carts.
+
+Webhook attempts run on threads of their own (`WebhookSenders`), not Huey's: how long they
+take is up to receivers on the internet. Each attempt is bounded (app.webhooks.delivery), only
+as many deliveries are claimed as there are free senders, and a subscription has at most one
+attempt in flight, so a receiver that stalls holds one sender for one attempt, while emails,
+payments and expiry keep flowing on Huey's threads.
 """
 
 import logging
@@ -23,13 +29,49 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import huey.consumer
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 PUMP_SECONDS = 55  # the next minute's pump takes over
+EXPIRY_SECONDS = 5  # unpaid orders are cancelled within this of falling due
 log = logging.getLogger(__name__)
+
+
+class WebhookSenders:
+    """A fixed number of threads that make webhook attempts (see the module docstring)."""
+
+    def __init__(self, app: Flask, size: int):
+        self.app, self.size, self.busy = app, size, 0
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(size, thread_name_prefix="webhook")
+
+    def free(self) -> int:
+        with self.lock:
+            return self.size - self.busy
+
+    def send(self, delivery_id: int) -> None:
+        with self.lock:
+            self.busy += 1
+        self.pool.submit(self._attempt, delivery_id)
+
+    def _attempt(self, delivery_id: int) -> None:
+        from app.webhooks.delivery import attempt
+
+        try:
+            with self.app.app_context():
+                attempt(delivery_id)
+        except Exception:  # the lease brings the delivery back; the sender lives on
+            log.exception("Webhook delivery %s: the attempt failed", delivery_id)
+        finally:
+            with self.lock:
+                self.busy -= 1
+
+    def stop(self) -> None:
+        """Let the attempts in hand finish (each is bounded)."""
+        self.pool.shutdown(wait=True)
 
 
 class Consumer(huey.consumer.Consumer):
@@ -44,22 +86,17 @@ class Consumer(huey.consumer.Consumer):
         super().stop(graceful)
 
 
-def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[], object]]:
+def make_huey(
+    app: Flask, stopping: threading.Event, senders: WebhookSenders
+) -> tuple[Huey, Callable[[], object]]:
     """The queue with its tasks (each runs in an app context of `app`), and the pump task,
-    which polls until `stopping` is set."""
+    which polls until `stopping` is set and hands webhook deliveries to `senders`."""
     if app.config["REDIS_URL"]:
         queue = RedisHuey("store", url=app.config["REDIS_URL"])
     else:
         path = app.config["QUEUE_SQLITE_PATH"] or os.path.join(app.instance_path, "queue.db")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         queue = SqliteHuey("store", filename=path)
-
-    @queue.task()
-    def deliver(delivery_id: int) -> None:
-        from app.webhooks.delivery import attempt
-
-        with app.app_context():
-            attempt(delivery_id)
 
     @queue.task()
     def send_email(email_id: int) -> None:
@@ -78,20 +115,27 @@ def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[],
     @queue.task()
     def pump() -> None:
         from app import mail
+        from app.orders.services import expire_unpaid
         from app.outbox import dispatch_events
         from app.payments.services import claim_due_actions
         from app.webhooks.delivery import claim_due
 
         until = time.monotonic() + PUMP_SECONDS
+        next_expiry = time.monotonic()
         while time.monotonic() < until and not stopping.is_set():
             with app.app_context():
                 dispatch_events()
-                for delivery_id in claim_due():
-                    deliver(delivery_id)
+                if free := senders.free():
+                    for delivery_id in claim_due(limit=free):
+                        senders.send(delivery_id)
                 for email_id in mail.claim_due():
                     send_email(email_id)
                 for action_id in claim_due_actions():
                     pay(action_id)
+                if time.monotonic() >= next_expiry:
+                    next_expiry = time.monotonic() + EXPIRY_SECONDS
+                    if expired := expire_unpaid():
+                        log.info("%d unpaid orders expired", expired)
                 pause = current_app.config["OUTBOX_POLL_SECONDS"]
             stopping.wait(pause)
 
@@ -100,14 +144,12 @@ def make_huey(app: Flask, stopping: threading.Event) -> tuple[Huey, Callable[[],
         pump.call_local()
 
     @queue.periodic_task(crontab(minute="*"))
-    def expire_unpaid_orders() -> None:
-        from app.orders.services import expire_unpaid
+    def start_missing_payments() -> None:
         from app.payments.services import start_missing
 
         with app.app_context():
-            started, expired = start_missing(), expire_unpaid()
-        if started or expired:
-            log.info("Payments started for %d orders; %d unpaid orders expired", started, expired)
+            if started := start_missing():
+                log.info("Payments started for %d orders", started)
 
     @queue.periodic_task(crontab(minute="17"))
     def housekeeping() -> None:

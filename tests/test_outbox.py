@@ -86,6 +86,31 @@ def test_a_lease_keeps_a_delivery_from_a_second_claim_until_it_runs_out(
     assert in_app(app, claim_due) == first  # its worker died: claimed again
 
 
+def test_a_subscription_has_one_attempt_in_flight_at_a_time(
+    app, client, auth, make_product, receiver, query
+):
+    """A slow receiver holds one sender: its next delivery waits for the one in flight."""
+    subscribe(client, auth, receiver.url("/a"))
+    subscribe(client, auth, receiver.url("/b"))
+    for _ in range(3):
+        product = make_product(stock=5)
+        line = {"product_id": product.id, "quantity": 1}
+        assert client.post("/api/cart", json=line, headers=auth.customer).status_code == 200
+        assert client.post("/api/orders", headers=auth.customer).status_code == 201
+    in_app(app, dispatch_events)
+
+    assert len(in_app(app, lambda: claim_due(limit=1))) == 1  # as many as there are senders
+    second = in_app(app, claim_due)
+    assert len(second) == 1  # the other subscription's first; the first is in flight
+    assert in_app(app, claim_due) == []
+    in_app(app, lambda: attempt(second[0]))  # answered: its subscription is free again
+    [third] = in_app(app, claim_due)
+    subscriptions = query(
+        lambda s: [s.get(WebhookDelivery, i).subscription_id for i in (second[0], third)]
+    )
+    assert subscriptions[0] == subscriptions[1] and third > second[0]
+
+
 @pytest.mark.parametrize(
     ("answer", "status", "active", "retry"),
     [(200, "delivered", True, False), (500, "pending", True, True), (410, "failed", False, False)],

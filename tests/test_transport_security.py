@@ -200,13 +200,13 @@ def test_a_cart_line_holds_a_bounded_quantity(client, auth, make_product, query)
 # --- outbound calls ---------------------------------------------------------------------------
 
 HTTP_CLIENTS = {"requests", "urllib", "urllib3", "httpx", "aiohttp", "http.client", "socket"}
-# The one way out: outgoing webhooks, sent by the worker (delivery.py, requests) only after the
-# SSRF guard (destinations.py: resolves host names, opens no connection) let the URL through.
+# The one way out: outgoing webhooks, sent by the worker (delivery.py) through destinations.py,
+# whose `post` connects only to the addresses its SSRF guard `vet` resolved and let through.
 OUTBOUND_MODULES = {"webhooks/destinations.py", "webhooks/delivery.py"}
 
 
 def test_webhooks_are_sent_only_past_the_guard():
-    """Every function of delivery.py that posts also calls the guard first."""
+    """Every function of delivery.py that posts has the guard vet the URL first."""
     package = Path(app_package.__file__).parent
     tree = ast.parse((package / "webhooks" / "delivery.py").read_text())
     posting = 0
@@ -219,7 +219,7 @@ def test_webhooks_are_sent_only_past_the_guard():
                 lines.setdefault(name, []).append(node.lineno)
         if "post" in lines:
             posting += 1
-            guard = lines.get("check_destination", [])
+            guard = lines.get("vet", [])
             assert guard and min(guard) < min(lines["post"]), function.name
     assert posting == 1
 

@@ -1,11 +1,13 @@
 """Webhook delivery, run by the worker (app.worker); requests never come here.
 
-- `claim_due`: due deliveries are leased for OUTBOX_LEASE_SECONDS (FOR UPDATE SKIP LOCKED on
-  PostgreSQL; SQLite has one writer), so two workers never send one at once; a lease whose
-  worker died runs out and the delivery is claimed again.
-- `attempt`: one signed POST, logged; 2xx delivers, 410 disables the subscription, anything
-  else (an error, a timeout, a redirect) waits for the next step of WEBHOOK_RETRY_SCHEDULE
-  (with jitter, and never sooner than a 429/503's Retry-After) until the schedule runs out.
+- `claim_due`: due deliveries are leased for OUTBOX_LEASE_SECONDS by a guarded update, so two
+  workers never send one at once, and at most one per subscription is in flight; a lease
+  whose worker died runs out and the delivery is claimed again.
+- `attempt`: one signed POST through the SSRF guard (app.webhooks.destinations), bounded in
+  total time by `attempt_deadline()` (well inside the lease), logged; 2xx delivers, 410
+  disables the subscription, anything else (an error, a timeout, a redirect) waits for the
+  next step of WEBHOOK_RETRY_SCHEDULE (with jitter, and never sooner than a 429/503's
+  Retry-After) until the schedule runs out.
 
 Bodies are signed per Standard Webhooks with the `standardwebhooks` package: `webhook-id` is
 the event's id on every attempt; after a secret rotation both secrets sign.
@@ -16,14 +18,14 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-import requests
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook
 
-from app.db import db, lease_due, transaction, utcnow
+from app.db import db, transaction, utcnow
 from app.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from app.webhooks.destinations import UnsafeDestination, check_destination
+from app.webhooks.destinations import AttemptFailed, UnsafeDestination, post, vet
 
 BATCH = 100
 JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %
@@ -31,17 +33,53 @@ MAX_RETRY_AFTER = timedelta(days=1)
 USER_AGENT = "flask-store-webhooks/1"
 
 
-def claim_due() -> list[int]:
-    """Lease the deliveries that are due; returns their ids."""
+def attempt_deadline() -> float:
+    """Seconds an attempt may take in all: WEBHOOK_TIMEOUT_SECONDS, and never more than half
+    the lease, so a delivery is never claimed again while its attempt still runs."""
+    config = current_app.config
+    return min(config["WEBHOOK_TIMEOUT_SECONDS"], config["OUTBOX_LEASE_SECONDS"] / 2)
+
+
+def claim_due(limit: int = BATCH) -> list[int]:
+    """Lease up to `limit` due deliveries, at most one per subscription and none of a
+    subscription with an attempt in flight: a slow receiver holds one sender, never all of
+    them. Returns their ids."""
+    now = utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    return lease_due(
-        WebhookDelivery,
-        lease,
-        WebhookDelivery.next_attempt_at,
-        WebhookDelivery.id,
-        pending=DeliveryStatus.PENDING,
-        batch=BATCH,
+    in_flight = aliased(WebhookDelivery)
+    claimable = (
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
     )
+    with transaction() as session:
+        candidates = session.scalars(
+            select(func.min(WebhookDelivery.id))
+            .where(
+                *claimable,
+                WebhookDelivery.next_attempt_at <= now,
+                ~exists().where(
+                    in_flight.subscription_id == WebhookDelivery.subscription_id,
+                    in_flight.status == DeliveryStatus.PENDING,
+                    in_flight.lease_until >= now,
+                ),
+            )
+            .group_by(WebhookDelivery.subscription_id)
+            .order_by(func.min(WebhookDelivery.id))
+            .limit(limit)
+        ).all()
+        if not candidates:
+            return []
+        # Guarded: of two workers that chose the same row, one leases it (PostgreSQL checks
+        # the WHERE again on the row the other committed).
+        return list(
+            session.scalars(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(candidates), *claimable)
+                .values(lease_until=now + lease)
+                .returning(WebhookDelivery.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
 
 
 def payload(event: Event) -> str:
@@ -88,22 +126,11 @@ def attempt(delivery_id: int) -> None:
     status_code, error, retry_after = None, None, None
     started = time.perf_counter()
     try:
-        check_destination(url, allow_private=config["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"])
-        # bandit cannot see the timeout (WEBHOOK_TIMEOUT_SECONDS, below) in a variable.
-        response = requests.post(  # nosec B113
-            url,
-            data=body.encode(),
-            headers=headers,
-            timeout=config["WEBHOOK_TIMEOUT_SECONDS"],
-            allow_redirects=False,  # a redirect could lead past the guard
-        )
-        status_code = response.status_code
-        retry_after = response.headers.get("Retry-After")
-        response.close()
-    except UnsafeDestination as refused:
-        error = str(refused)
-    except requests.RequestException as failed:
-        error = f"{type(failed).__name__}: {failed}"[:500]
+        destination = vet(url, allow_private=config["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"])
+        answer = post(destination, body.encode(), headers, deadline_seconds=attempt_deadline())
+        status_code, retry_after = answer.status, answer.retry_after
+    except (UnsafeDestination, AttemptFailed) as failed:
+        error = str(failed)[:500]
     duration_ms = round((time.perf_counter() - started) * 1000)
     _record(delivery_id, status_code, error, duration_ms, retry_after)
 

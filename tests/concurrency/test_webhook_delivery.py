@@ -10,6 +10,8 @@ from sqlalchemy import select
 from app.models import (
     DeliveryStatus,
     Event,
+    Order,
+    OutgoingEmail,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
@@ -241,3 +243,39 @@ def test_the_guard_refuses_at_delivery_too(
     assert len(attempts) == 4
     assert all("loopback" in attempt.error and attempt.status_code is None for attempt in attempts)
     assert receiver.received == []
+
+
+def test_a_stalling_receiver_holds_up_nothing_else(
+    client, auth, make_product, query, receiver, start_worker, tmp_path
+):
+    """One receiver trickles its answer a byte at a time, forever; another answers at once.
+    Within 15 s every healthy delivery, every email and every due expiry still happens, and
+    the stalling one costs one bounded attempt at a time."""
+    subscribe(client, auth, receiver, "/stall", ["order.created"])
+    subscribe(client, auth, receiver, "/healthy", ["order.created"])
+    receiver.plans["/stall"] = [("trickle", 60)] * 20
+    start_worker(ORDER_PAYMENT_TIMEOUT_SECONDS="2", MAIL_FOLDER=str(tmp_path / "mail"))
+    orders = [place_order(client, auth, make_product) for _ in range(6)]
+    ids = {order["id"] for order in orders}
+
+    def all_flowed():
+        healthy = {r.body["data"]["order"]["id"] for r in receiver.at("/healthy")}
+        emails = query(
+            lambda s: s.scalars(
+                select(OutgoingEmail.status).where(OutgoingEmail.subject.like("%confirmed"))
+            ).all()
+        )
+        statuses = query(lambda s: s.scalars(select(Order.status).where(Order.id.in_(ids))).all())
+        return (
+            healthy == ids and emails == ["delivered"] * len(ids) and set(statuses) == {"cancelled"}
+        )
+
+    wait_for(all_flowed, timeout=15, what="healthy deliveries, emails and expiries")
+    stalled = query(
+        lambda s: s.scalars(
+            select(WebhookAttempt)
+            .join(WebhookSubscription)
+            .where(WebhookSubscription.url.like("%/stall"))
+        ).all()
+    )
+    assert all("Timeout" in attempt.error and attempt.duration_ms < 2500 for attempt in stalled)

@@ -81,10 +81,12 @@ class Received:
 @dataclass
 class Receiver:
     """Answers each path with the statuses queued for it (then 200); records every request
-    with the secrets whose signature it carried."""
+    with the secrets whose signature it carried. A step may also be ("sleep", s): answer 200
+    after s seconds; ("trickle", s): a status line, then a byte of headers every 0.2 s for s
+    seconds; ("flood", n): 200 with a body of n bytes."""
 
     secrets: dict[str, list[str]] = field(default_factory=dict)  # path -> secrets to try
-    plans: dict[str, list] = field(default_factory=dict)  # path -> [status or ("sleep", s)]
+    plans: dict[str, list] = field(default_factory=dict)  # path -> [status or (kind, arg)]
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self):
@@ -104,12 +106,42 @@ class Receiver:
                     except WebhookVerificationError:
                         pass
                 receiver.received.append(Received(self.path, headers, json.loads(raw), verified))
+                if isinstance(step, tuple) and step[0] == "trickle":
+                    self.trickle(step[1])
+                    return
+                if isinstance(step, tuple) and step[0] == "flood":
+                    self.flood(step[1])
+                    return
                 if isinstance(step, tuple):  # ("sleep", seconds): a receiver that hangs
                     time.sleep(step[1])
                     step = 200
                 self.send_response(step)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def trickle(self, seconds: float) -> None:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                until = time.monotonic() + seconds
+                try:
+                    while time.monotonic() < until:
+                        self.wfile.write(b"X")
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                except OSError:
+                    pass  # the sender hung up: what it should do
+                self.close_connection = True
+
+            def flood(self, size: int) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                chunk = b"x" * 65536
+                try:
+                    for _ in range(size // len(chunk)):
+                        self.wfile.write(chunk)
+                except OSError:
+                    pass
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass
