@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_mail import Message
-from sqlalchemy import insert
+from sqlalchemy import Select, insert, literal, select
 
 from app.db import db, lease_due, transaction, utcnow
 from app.extensions import mail
@@ -30,6 +30,23 @@ def queue_email(recipient: str, subject: str, body: str) -> None:
     db.session.execute(
         insert(OutgoingEmail).values(
             recipient=recipient, subject=subject, body=body, next_attempt_at=utcnow()
+        )
+    )
+
+
+def queue_email_to(recipients: Select, subject: str, body: str) -> None:
+    """Queue the email to each address `recipients` selects (one column), in the current
+    transaction: one INSERT ... SELECT, which queues nothing when it selects nothing."""
+    found = recipients.subquery()
+    db.session.execute(
+        insert(OutgoingEmail).from_select(
+            ["recipient", "subject", "body", "next_attempt_at"],
+            select(
+                found.c[0],
+                literal(subject),
+                literal(body),
+                literal(utcnow(), OutgoingEmail.next_attempt_at.type),
+            ),
         )
     )
 

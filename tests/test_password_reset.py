@@ -141,3 +141,71 @@ def test_requests_are_limited_per_address(make_app, alice, query):
     assert_problem(forgot(client, alice.email.upper()), 429)  # one budget per address
     assert forgot(client, "someone.else@example.com").status_code == 202
     assert len(emails(query)) == 3
+
+
+def two_links(client, user, query) -> tuple[str, str]:
+    forgot(client, user.email)
+    forgot(client, user.email)
+    first, second = (token_in(email) for email in emails(query))
+    return first, second
+
+
+def test_using_one_link_ends_every_other(client, alice, query):
+    first, second = two_links(client, alice, query)
+    assert reset(client, second).status_code == 200
+    assert_problem(reset(client, first, "another-long-passphrase-9"), 422, "token")
+
+
+def test_a_password_change_ends_every_link(client, alice, query):
+    first, second = two_links(client, alice, query)
+    changed = client.post(
+        "/api/auth/password",
+        json={"current_password": "correct-horse-battery", "new_password": NEW_PASSWORD},
+        headers=alice.headers,
+    )
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    for token in (first, second):
+        assert_problem(reset(client, token, "another-long-passphrase-9"), 422, "token")
+
+
+def test_deactivation_ends_every_link_for_good(client, auth, alice, query):
+    token, _ = two_links(client, alice, query)
+    for action in ("deactivate", "activate"):
+        path = f"/api/admin/users/{alice.id}/{action}"
+        assert client.post(path, headers=auth.admin).status_code == 200
+    assert_problem(reset(client, token), 422, "token")
+
+
+def test_a_new_password_from_the_admin_command_ends_every_link(app, client, alice, query):
+    from app.auth.services import ensure_admin
+
+    token, _ = two_links(client, alice, query)
+    with app.app_context():
+        ensure_admin("alice", alice.email, "a-brand-new-admin-passphrase")
+    assert_problem(reset(client, token), 422, "token")
+
+
+def test_known_and_unknown_addresses_run_the_same_statements(app, client, alice):
+    """The timing tell, at its source: the same SQL, in the same order, either way."""
+    from sqlalchemy import event
+
+    from app.db import db
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        runs = []
+        for address in (alice.email, "nobody@example.com", alice.email):
+            seen.clear()
+            assert forgot(client, address).status_code == 202
+            runs.append(list(seen))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert runs[0] == runs[1] == runs[2]
+    assert any(s.lstrip().upper().startswith("INSERT") for s in runs[0])

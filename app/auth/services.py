@@ -4,7 +4,8 @@ A login starts a token family (models.TokenFamily); its access and refresh token
 family id. Refreshing rotates the refresh token; presenting a rotated-away one means a copy
 leaked, so the whole family is revoked. Logout revokes the family, a password change or reset
 every family of the user. A password reset is a single-use token, stored as its SHA-256 and
-sent by email through the outbox (app.mail).
+sent by email through the outbox (app.mail); it dies when used, with any new password
+(`set_password`) and with deactivation (`end_password_resets`).
 """
 
 import hashlib
@@ -14,7 +15,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
-from sqlalchemy import bindparam, exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -30,7 +31,7 @@ from app.auth.passwords import hash_password, needs_rehash, password_problem, ve
 from app.db import db, transaction, utcnow
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.fields import bad_text
-from app.mail import queue_email
+from app.mail import queue_email_to
 from app.models import BuiltinRole, PasswordReset, Role, TokenFamily, User, user_roles
 
 BAD_CREDENTIALS = "Invalid username or password."
@@ -109,7 +110,7 @@ def ensure_admin(username: str, email: str, password: str | None) -> tuple[User,
             user.roles.append(builtin_role(BuiltinRole.ADMIN))
         user.active = True
         if new_hash is not None:
-            user.password_hash = new_hash
+            set_password(user, new_hash)
     return user, False
 
 
@@ -243,8 +244,7 @@ def change_password(user: User, current_password: str, new_password: str) -> dic
     new_hash = hash_password(new_password)
     # One transaction: the new password never stands beside a login it should have ended.
     with transaction():
-        user.password_hash = new_hash
-        end_every_login(user.id)
+        set_password(user, new_hash)
         return issue_tokens(user)
 
 
@@ -259,31 +259,63 @@ def _token_hash(token: str) -> str:
 
 
 def request_password_reset(email: str) -> dict:
-    """Email a single-use reset link to the account with that address, if there is one; the
-    answer is the same either way, and so is the work: the token is made whatever happens."""
+    """Email a single-use reset link to the account with that address, if there is one. The
+    answer is the same either way, and so is the work, statement for statement: the user is
+    looked up, then both rows are inserted by a select of that user, which inserts nothing
+    when there is none, in a transaction that commits either way (no timing tell)."""
     token = secrets.token_urlsafe(32)
-    expires_at = utcnow() + timedelta(seconds=current_app.config["PASSWORD_RESET_TTL_SECONDS"])
-    user = db.session.scalar(select(User).where(User.email == email, User.active))
-    if user is not None:
-        link = current_app.config["PASSWORD_RESET_URL"].format(token=token)
-        with transaction() as session:
-            session.add(
-                PasswordReset(user_id=user.id, token_hash=_token_hash(token), expires_at=expires_at)
+    config = current_app.config
+    expires_at = utcnow() + timedelta(seconds=config["PASSWORD_RESET_TTL_SECONDS"])
+    link = config["PASSWORD_RESET_URL"].format(token=token)
+    with transaction() as session:
+        found = session.execute(
+            select(User.id, User.username).where(User.email == email, User.active)
+        ).first()
+        user_id, username = found if found is not None else (0, "")
+        the_user = select(User).where(User.id == user_id).subquery()
+        session.execute(
+            insert(PasswordReset).from_select(
+                ["user_id", "token_hash", "expires_at"],
+                select(
+                    the_user.c.id,
+                    literal(_token_hash(token)),
+                    literal(expires_at, PasswordReset.expires_at.type),
+                ),
             )
-            queue_email(
-                user.email,
-                "Reset your password",
-                f"Someone asked to reset the password of {user.username}.\n\n"
-                f"To choose a new one, open this link within "
-                f"{current_app.config['PASSWORD_RESET_TTL_SECONDS'] // 60} minutes:\n"
-                f"{link}\n\nIf it was not you, ignore this email.\n",
-            )
+        )
+        queue_email_to(
+            select(the_user.c.email),
+            "Reset your password",
+            f"Someone asked to reset the password of {username}.\n\n"
+            f"To choose a new one, open this link within "
+            f"{config['PASSWORD_RESET_TTL_SECONDS'] // 60} minutes:\n"
+            f"{link}\n\nIf it was not you, ignore this email.\n",
+        )
     return {"detail": RESET_SENT}
 
 
+def end_password_resets(user_id: int) -> None:
+    """Spend every reset link of the user not used yet (in the caller's transaction): a new
+    password, a used link or a deactivation leaves no other link alive."""
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+
+
+def set_password(user: User, password_hash: str) -> None:
+    """The user's new password (in the caller's transaction): every login and every reset
+    link of the old one ends."""
+    user.password_hash = password_hash
+    end_every_login(user.id)
+    end_password_resets(user.id)
+
+
 def reset_password(token: str, new_password: str) -> dict:
-    """Spend the token, set the password, end every login and start a new one: one
-    transaction. A used, expired or unknown token is a 422 on `token`."""
+    """Spend the token, set the password, end every login and every other reset link, and
+    start a new login: one transaction. A used, expired or unknown token is a 422 on
+    `token`."""
     reset = db.session.scalar(
         select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
     )
@@ -307,8 +339,7 @@ def reset_password(token: str, new_password: str) -> dict:
         ).rowcount
         if spent != 1:
             raise ValidationFailed({"token": [RESET_REFUSED]})
-        user.password_hash = new_hash
-        end_every_login(user.id)
+        set_password(user, new_hash)
         return issue_tokens(user)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from app.audit import services as audit
 from app.auth.identity import fold
 from app.auth.permissions import require_all
-from app.auth.services import end_every_login
+from app.auth.services import end_every_login, end_password_resets
 from app.db import db, taken, transaction
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import AuditAction, BuiltinRole, Role, User, user_roles
@@ -84,6 +84,7 @@ def deactivate(actor: User, user_id: int) -> User:
         if user.active:
             user.active = False
             end_every_login(user.id)
+            end_password_resets(user.id)
     return user
 
 
