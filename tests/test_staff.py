@@ -705,3 +705,60 @@ def test_a_custom_role_applies_to_its_holders_at_once(client, auth):
     shown = ok(client.get(f"/api/admin/users/{editor.id}", headers=admin))
     assert grants(shown) == (["page_editor"], [], False, True)
     assert_problem(client.patch(path, json={"name": "other"}, headers=admin), 404)
+
+
+# --- rules checked on the effect of a role edit ---------------------------------------------
+
+
+@pytest.fixture
+def shared_role(client, auth):
+    """A staff manager (staff:write, customers:read) and an order manager (orders:write
+    through one role, customers:read through a role they share)."""
+    make_role(client, auth, "staffing", "staff:write", "customers:read")
+    make_role(client, auth, "fulfilment", "orders:read", "orders:write")
+    make_role(client, auth, "shared", "customers:read")
+    return SimpleNamespace(
+        manager=auth.user("manager", roles=("staffing", "shared")),
+        orders=auth.user("orders", roles=("fulfilment", "shared")),
+    )
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [[], ["customers:read", "staff:write"]],
+    ids=["taking-away", "granting"],
+)
+def test_a_role_edit_that_changes_a_holder_above_the_editor_is_refused(
+    client, auth, shared_role, query, permissions
+):
+    """Changing the order manager's roles directly is refused; so is changing his
+    permissions through a role he shares."""
+    refused = put_roles(client, shared_role.manager.headers, shared_role.orders.id, "shared")
+    assert_problem(refused, 403)
+    response = client.patch(
+        "/api/admin/roles/shared",
+        json={"permissions": permissions},
+        headers=shared_role.manager.headers,
+    )
+    body = assert_problem(response, 403)
+    assert body["missing_permission"] == "orders:read"
+    assert f"user {shared_role.orders.id}" in body["detail"]
+    me = client.get("/api/auth/me", headers=shared_role.orders.headers).get_json()
+    assert "customers:read" in me["permissions"] and "staff:write" not in me["permissions"]
+
+
+def test_a_role_edit_that_changes_no_one_above_the_editor_is_allowed(client, auth, shared_role):
+    # The order manager keeps customers:read through another role: his permissions do not
+    # change, nor the editor's.
+    make_role(client, auth, "also_reads", "customers:read")
+    roles = ("fulfilment", "shared", "also_reads")
+    assert put_roles(client, auth.admin, shared_role.orders.id, *roles).status_code == 200
+    response = client.patch(
+        "/api/admin/roles/shared",
+        json={"permissions": []},
+        headers=shared_role.manager.headers,
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    me = client.get("/api/auth/me", headers=shared_role.orders.headers).get_json()
+    assert me["roles"] == ["also_reads", "fulfilment", "shared"]
+    assert "customers:read" in me["permissions"]

@@ -7,7 +7,9 @@ inside the change's transaction:
 - nobody grants a permission he does not hold: the roles he gives, and the custom roles he
   makes or edits, carry only permissions he holds;
 - nobody changes a user who holds a permission he does not hold (roles, deactivation), nor
-  a custom role that does;
+  a custom role that does; the rule is checked on the effect, not the path: editing a role's
+  permissions changes the permissions of its holders, so each holder whose permissions
+  would change must hold none the editor lacks;
 - the last active admin keeps the admin role and stays active. The admin role's row is
   locked first (FOR UPDATE on PostgreSQL; SQLite's write lock is already held), so of two
   concurrent demotions of the last two admins one waits and then sees the other's;
@@ -165,6 +167,13 @@ def update_role(actor: User, name: str, changes: dict) -> Role:
                 if "permissions" in changes:
                     granted = sorted(set(changes["permissions"]))
                     require_all(actor, granted, "You cannot grant permissions you do not hold")
+                    for holder in _changed_holders(role, granted):
+                        require_all(
+                            actor,
+                            holder.permissions,
+                            f"Role '{name}' is held by user {holder.id}, whose permissions it "
+                            "would change and who holds permissions you do not hold",
+                        )
                     role.permissions = granted
                 if new_name != name:
                     if taken(Role.id, Role.name == new_name):
@@ -173,6 +182,24 @@ def update_role(actor: User, name: str, changes: dict) -> Role:
     except IntegrityError:
         raise Conflict(ROLE_NAME_TAKEN.format(new_name)) from None
     return role
+
+
+def _changed_holders(role: Role, permissions: list[str]) -> list[User]:
+    """The holders of `role` whose permissions would change were it to carry these: a role
+    edit is checked on them, as if their roles were changed one by one."""
+    holders = db.session.scalars(
+        select(User).where(User.roles.any(Role.id == role.id)).order_by(User.id)
+    ).all()
+    changed = []
+    for holder in holders:
+        after = {
+            permission
+            for held in holder.roles
+            for permission in (permissions if held.id == role.id else held.permissions)
+        }
+        if after != set(holder.permissions):
+            changed.append(holder)
+    return changed
 
 
 def delete_role(actor: User, name: str) -> None:
