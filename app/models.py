@@ -612,18 +612,15 @@ class TaxRate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(100))
+    # What addresses are matched on (app.addresses.regions.region_key); "": the country's.
+    region_key: Mapped[str] = mapped_column(String(100), default="", server_default="")
     rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-# One rate per country and region, regions compared case-insensitively (NULL: the country's).
-Index(
-    "uq_tax_rates_country_region",
-    TaxRate.country,
-    func.lower(func.coalesce(TaxRate.region, "")),
-    unique=True,
-)
+# One rate per country and region, as their keys compare ("": the country's).
+Index("uq_tax_rates_country_region_key", TaxRate.country, TaxRate.region_key, unique=True)
 
 
 class DiscountKind(StrEnum):

@@ -507,3 +507,70 @@ def test_the_confirmation_email_shows_the_breakdown(shop, app, client):
         "Subtotal: 59.97\nDiscount (TEN): -6.00\nShipping (Standard): 4.90\nTax: 4.86\n"
         "Total: 63.73\n" in text
     )
+
+
+# --- regions: one normalisation for rates, addresses and matching (app.addresses.regions) ----
+
+RATE_SPELLINGS = ["TX", "Texas", " tx "]
+ADDRESS_SPELLINGS = [
+    "TX",
+    "TX ",
+    " TX",
+    "tx",
+    "Texas",
+    "TEXAS",
+    "US-TX",
+    "\uff34\uff38",  # fullwidth TX
+    "T\u200bX",  # a zero-width space
+    "\ufeffTX",
+    "Te\u00adxas",  # a soft hyphen
+]
+
+
+@pytest.mark.parametrize("rate_region", RATE_SPELLINGS)
+def test_every_spelling_of_a_region_pays_its_rate(shop, rate_region):
+    shop.tax("US", "0.0825", rate_region)
+    method_id = shop.method("0.00")
+    shop.cart(("100.00", 1))
+    for spelling in ADDRESS_SPELLINGS:
+        body = {"shipping_method_id": method_id, "shipping_address": TEXAS | {"region": spelling}}
+        response = shop.preview(body)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json()["totals"]["tax"] == "8.25", (rate_region, spelling)
+
+
+@pytest.mark.parametrize(
+    ("country", "rate_region", "address_region"),
+    [
+        ("ES", "\u00c1vila", "\u00e1vila"),  # Ávila, ávila
+        ("ES", "\u00e1vila", "AVILA"),
+        ("DE", "Bayern", "BY"),
+        ("US", "Nowhere Special", "NOWHERE  special"),  # no ISO 3166-2 name: folded text
+        ("GR", "\u039a\u03c1\u03ae\u03c4\u03b7", "\u03ba\u03c1\u03b7\u03c4\u03b7"),  # Κρήτη
+    ],
+)
+def test_regions_compare_alike_on_every_engine(shop, country, rate_region, address_region):
+    shop.tax(country, "0.1000", rate_region)
+    method_id = shop.method("0.00")
+    shop.cart(("10.00", 1))
+    address = TEXAS | {"country": country, "region": address_region}
+    response = shop.preview({"shipping_method_id": method_id, "shipping_address": address})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["totals"]["tax"] == "1.00"
+
+
+def test_a_second_spelling_of_a_region_is_the_same_rate(shop, client, auth):
+    shop.tax("US", "0.0825", "TX")
+    for spelling in ("Texas", "\uff34\uff38", "tx\u200b"):
+        body = {"country": "US", "region": spelling, "rate": "0.05"}
+        response = client.post("/api/admin/tax-rates", json=body, headers=auth.admin)
+        assert_problem(response, 422, "region")
+
+
+def test_regions_are_stored_clean(shop, client):
+    rate = shop.tax("US", "0.0825", "\u200b TX\ufeff ")
+    assert rate["region"] == "TX"
+    address = TEXAS | {"region": "  New \u200bYork  "}
+    created = client.post("/api/addresses", json=address, headers=shop.customer)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["region"] == "New York"

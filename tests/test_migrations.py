@@ -397,3 +397,58 @@ def test_catalog_migration_downgrades_with_data(migration_app, catalog_upgraded)
         flask_migrate.downgrade(revision=BEFORE_CATALOG)
         assert "categories" not in table_names()
         assert {table: rows(sql) for table, sql in STORE_SNAPSHOT.items()} == catalog_upgraded
+
+
+# --- tax rates keyed by region (a4d1c7e9b203) ------------------------------------------------
+
+REGION_KEY_REVISION = "a4d1c7e9b203"
+TAX_ROWS = (
+    "INSERT INTO tax_rates (id, country, region, rate, created_at, updated_at) VALUES "
+    "(1, 'US', NULL, 0.05, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+    "(2, 'US', ' tx ', 0.0825, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+    "(3, 'ES', 'Ávila', 0.1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+
+
+def test_tax_rates_get_their_region_keys_and_downgrade(migration_app):
+    with migration_app.app_context():
+        flask_migrate.upgrade(revision=f"{REGION_KEY_REVISION}-1")
+        with db.engine.begin() as conn:
+            conn.execute(text(TAX_ROWS))
+        flask_migrate.upgrade(revision=REGION_KEY_REVISION)
+        assert rows("SELECT id, region, region_key FROM tax_rates ORDER BY id") == [
+            (1, None, ""),
+            (2, "tx", "TX"),
+            (3, "Ávila", "AV"),
+        ]
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO tax_rates (country, region, region_key, rate, created_at, "
+                    "updated_at) VALUES ('US', 'Texas', 'TX', 0.01, CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+        flask_migrate.downgrade(revision=f"{REGION_KEY_REVISION}-1")
+        assert rows("SELECT id, region FROM tax_rates ORDER BY id") == [
+            (1, None),
+            (2, "tx"),
+            (3, "Ávila"),
+        ]
+
+
+def test_tax_rates_naming_one_region_twice_stop_the_upgrade(migration_app, caplog):
+    with migration_app.app_context():
+        flask_migrate.upgrade(revision=f"{REGION_KEY_REVISION}-1")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO tax_rates (id, country, region, rate, created_at, updated_at) "
+                    "VALUES (1, 'US', 'TX', 0.05, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+                    "(2, 'US', 'Texas', 0.06, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        with pytest.raises(SystemExit):  # flask_migrate logs the error and exits
+            flask_migrate.upgrade(revision=REGION_KEY_REVISION)
+        assert "Tax rates 1 and 2 name the same region of US (TX)" in caplog.text
+        assert current_revision() != REGION_KEY_REVISION

@@ -5,6 +5,7 @@ order."""
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
+from app.addresses.regions import clean_region
 from app.db import db, transaction
 from app.errors import NotFound, ValidationFailed
 from app.models import Address
@@ -15,10 +16,13 @@ FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country", 
 
 
 def snapshot(address) -> dict:
-    """The fields an order keeps, from an Address or a dict of them."""
+    """The fields an order keeps, from an Address or a dict of them (its region cleaned, as
+    app.addresses.regions stores regions)."""
     if isinstance(address, Address):
         return {field: getattr(address, field) for field in FIELDS}
-    return {field: address.get(field) for field in FIELDS}
+    return {field: address.get(field) for field in FIELDS} | {
+        "region": clean_region(address.get("region"))
+    }
 
 
 def list_addresses(user_id: int, page: int, per_page: int) -> Pagination:
@@ -53,7 +57,8 @@ def update_address(address_id: int, user_id: int, changes: dict) -> Address:
     with transaction():
         for field in FIELDS:
             if field in changes:
-                setattr(address, field, changes[field])
+                value = changes[field]
+                setattr(address, field, clean_region(value) if field == "region" else value)
     return address
 
 

@@ -13,8 +13,9 @@ class TaxRateInputSchema(ma.Schema):
         load_default=None,
         validate=[validate.Length(min=1, max=100), visible_text],
         metadata={
-            "description": "A region of the country (compared case-insensitively with the "
-            "address's); null: the whole country",
+            "description": "A region of the country, by its ISO 3166-2 code or name "
+            "(`TX`, `Texas`: one region; compared with the address's whatever the case, "
+            "accents, width or spacing); null: the whole country",
             "example": "WA",
         },
     )

@@ -1,11 +1,13 @@
 """Tax rates by country and region. Prices are tax-exclusive; an order pays the rate of the
-region it ships to, else its country's, else none (rate_for)."""
+region it ships to, else its country's, else none (rate_for). Regions are stored cleaned and
+matched by key (app.addresses.regions): "TX", " tx", "Texas" and a fullwidth "TX" are one region."""
 
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.addresses.regions import clean_region, region_key
 from app.audit import services as audit
 from app.db import db, taken, transaction
 from app.errors import NotFound, ValidationFailed
@@ -14,21 +16,16 @@ from app.pagination import paginate
 
 NO_TAX = Decimal("0.0000")
 EDITABLE_FIELDS = ("country", "region", "rate")
-# How regions compare (case-insensitively, none as ""), as the unique index on rates does.
-REGION_KEY = func.lower(func.coalesce(TaxRate.region, ""))
 
 
 def rate_query(country: str, region: str | None):
-    """The rate as a scalar subquery: the region's if one is set, else the country's (region
-    null), else 0. Checkout embeds it in the statement that empties the cart."""
-    regions = [""] if not region else ["", region.lower()]
+    """The rate as a scalar subquery: the region's if one is set, else the country's, else 0.
+    Checkout embeds it in the statement that empties the cart."""
+    key = region_key(country, region)
     found = (
         select(TaxRate.rate)
-        .where(
-            TaxRate.country == country,
-            REGION_KEY.in_(regions),
-        )
-        .order_by(TaxRate.region.is_(None))  # a region's own rate first
+        .where(TaxRate.country == country, TaxRate.region_key.in_({"", key}))
+        .order_by(TaxRate.region_key.desc())  # a region's own rate before the country's ""
         .limit(1)
         .scalar_subquery()
     )
@@ -45,9 +42,15 @@ def _duplicate(country: str, region: str | None) -> ValidationFailed:
 
 
 def _check_unique(country: str, region: str | None, own_id: int | None = None) -> None:
-    condition = (TaxRate.country == country) & ((region or "").lower() == REGION_KEY)
+    condition = (TaxRate.country == country) & (TaxRate.region_key == region_key(country, region))
     if taken(TaxRate.id, condition, own_id):
         raise _duplicate(country, region)
+
+
+def _keyed(fields: dict) -> dict:
+    """The fields with the region cleaned and its key, as rates are stored."""
+    region = clean_region(fields["region"])
+    return {**fields, "region": region, "region_key": region_key(fields["country"], region)}
 
 
 def list_rates(page: int, per_page: int):
@@ -63,6 +66,7 @@ def get_rate(rate_id: int) -> TaxRate:
 
 
 def create_rate(data: dict) -> TaxRate:
+    data = _keyed(data)
     _check_unique(data["country"], data["region"])
     rate = TaxRate(**data)
     try:
@@ -76,8 +80,14 @@ def create_rate(data: dict) -> TaxRate:
 
 def update_rate(rate_id: int, changes: dict) -> TaxRate:
     rate = get_rate(rate_id)
-    country = changes.get("country", rate.country)
-    region = changes.get("region", rate.region)
+    keyed = _keyed(
+        {
+            "country": changes.get("country", rate.country),
+            "region": changes.get("region", rate.region),
+            "rate": changes.get("rate", rate.rate),
+        }
+    )
+    country, region = keyed["country"], keyed["region"]
     _check_unique(country, region, rate_id)
     try:
         with transaction():
@@ -85,7 +95,8 @@ def update_rate(rate_id: int, changes: dict) -> TaxRate:
             with audit.updating(AuditAction.TAX_RATE_UPDATE, rate):
                 for field in EDITABLE_FIELDS:
                     if field in changes:
-                        setattr(rate, field, changes[field])
+                        setattr(rate, field, keyed[field])
+                rate.region_key = keyed["region_key"]
     except IntegrityError:
         raise _duplicate(country, region) from None
     return rate
