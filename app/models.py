@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from app.addresses.regions import clean_region, region_key
 from app.db import db, utcnow
 
 
@@ -346,6 +347,7 @@ class Order(db.Model):
             "currency": self.payment_currency,
             "client_secret": self.payment_client_secret,
             "reference": self.payment_reference,
+            "flagged": self.payment_flagged,
         }
 
     @property
@@ -623,6 +625,14 @@ class TaxRate(db.Model):
 Index("uq_tax_rates_country_region_key", TaxRate.country, TaxRate.region_key, unique=True)
 
 
+@event.listens_for(TaxRate, "before_insert")
+@event.listens_for(TaxRate, "before_update")
+def _key_region(_mapper, _connection, rate: TaxRate) -> None:
+    """Every writer (the API, seed_data.py) stores the region cleaned and keyed alike."""
+    rate.region = clean_region(rate.region)
+    rate.region_key = region_key(rate.country, rate.region)
+
+
 class DiscountKind(StrEnum):
     PERCENTAGE = "percentage"
     FIXED = "fixed"
@@ -683,6 +693,7 @@ class PaymentStatus(StrEnum):
 class PaymentActionKind(StrEnum):
     REFUND = "refund"  # give a paid order's money back
     CANCEL = "cancel"  # void a payment nobody made (an order cancelled before paying)
+    REFUND_INTENT = "refund_intent"  # give back money that is not the order's payment
 
 
 class PaymentAction(db.Model):
@@ -695,6 +706,8 @@ class PaymentAction(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # a PaymentActionKind
+    # The provider's payment to act on when it is not the order's own (refund_intent).
+    reference: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -704,6 +717,16 @@ class PaymentAction(db.Model):
     finished_at: Mapped[datetime | None]
 
     order: Mapped["Order"] = relationship(lazy="joined", innerjoin=True)
+
+
+# A payment that is not its order's is refunded once, whatever the events that report it.
+Index(
+    "uq_payment_actions_reference",
+    PaymentAction.reference,
+    unique=True,
+    sqlite_where=PaymentAction.reference.is_not(None),
+    postgresql_where=PaymentAction.reference.is_not(None),
+)
 
 
 class ProviderEvent(db.Model):

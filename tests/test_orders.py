@@ -51,6 +51,7 @@ def test_place_order_returns_201_with_the_order_body(client, auth, make_product)
         "currency": "usd",
         "client_secret": None,
         "reference": None,
+        "flagged": None,
     }
     assert isinstance(body["id"], int)
     assert body["status"] == "pending"

@@ -158,7 +158,7 @@ def test_a_verified_success_pays_the_order_once(shop, stripe_app, fake_stripe):
 
 @pytest.mark.parametrize(
     "tamper",
-    ["wrong secret", "stale", "tampered body", "no signature", "garbage header"],
+    ["wrong secret", "stale", "future", "tampered body", "no signature", "garbage header"],
 )
 def test_a_webhook_stripe_did_not_sign_is_a_400_and_changes_nothing(
     shop, stripe_app, fake_stripe, tamper
@@ -169,6 +169,8 @@ def test_a_webhook_stripe_did_not_sign_is_a_400_and_changes_nothing(
         payload, headers = signed(event, secret="whsec_someone_else")
     elif tamper == "stale":
         payload, headers = signed(event, timestamp=int(time.time()) - 301)
+    elif tamper == "future":  # a signature made to be replayed for a year
+        payload, headers = signed(event, timestamp=int(time.time()) + 365 * 86400)
     else:
         payload, headers = signed(event)
     if tamper == "tampered body":
@@ -197,6 +199,73 @@ def test_an_amount_that_does_not_match_is_flagged_not_paid(shop, stripe_app, fak
     other_currency = succeeded(order, fake_stripe, event_id="evt_eur", currency="eur")
     assert send(shop.client, other_currency).status_code == 200
     assert stored(stripe_app, order["id"]).status == "pending"
+
+
+def refund_actions(stripe_app) -> list[tuple]:
+    with stripe_app.app_context():
+        return db.session.execute(
+            select(PaymentAction.kind, PaymentAction.reference).order_by(PaymentAction.id)
+        ).all()
+
+
+def test_a_mismatched_payment_is_shown_to_staff_and_refunded_once(
+    shop, stripe_app, fake_stripe, auth
+):
+    order = shop.order()
+    reference = order["payment"]["reference"]
+    fake_stripe.pay(reference)  # the money arrived, but Stripe reports another amount
+    for event_id in ("evt_short", "evt_short_again"):
+        event = succeeded(order, fake_stripe, event_id, amount=100, amount_received=100)
+        assert send(shop.client, event).status_code == 200
+    assert refund_actions(stripe_app) == [("refund_intent", reference)]
+
+    seen = shop.client.get(f"/api/orders/{order['id']}", headers=auth.admin).get_json()
+    assert seen["status"] == "pending" and "not marked paid" in seen["payment"]["flagged"]
+    listed = shop.client.get("/api/admin/orders?flagged=true", headers=auth.admin).get_json()
+    assert [item["id"] for item in listed["items"]] == [order["id"]]
+    others = shop.client.get("/api/admin/orders?flagged=false", headers=auth.admin).get_json()
+    assert order["id"] not in [item["id"] for item in others["items"]]
+
+    assert run_payment_actions(stripe_app) == 1
+    after = stored(stripe_app, order["id"])
+    assert "Refunded as re_" in after.payment_flagged
+    assert (after.status, after.payment_status) == ("pending", "requires_payment")
+
+
+def test_a_success_of_another_intent_never_pays_the_order(shop, stripe_app, fake_stripe):
+    """An intent naming the order in its metadata but not the order's own: refunded, not
+    taken as the order's payment, even with the right amount."""
+    order = shop.order()
+    foreign = shop.order()["payment"]["reference"]  # a real intent of the same amount
+    fake_stripe.pay(foreign)
+    intent = fake_stripe.intent(foreign) | {"metadata": {"order_id": str(order["id"])}}
+    event = intent_event("evt_foreign", "payment_intent.succeeded", intent)
+    assert send(shop.client, event).status_code == 200
+
+    after = stored(stripe_app, order["id"])
+    assert (after.status, after.payment_status) == ("pending", "requires_payment")
+    assert f"not the order's intent ({order['payment']['reference']})" in after.payment_flagged
+    assert refund_actions(stripe_app) == [("refund_intent", foreign)]
+
+
+def test_staff_cannot_mark_a_stripe_order_paid(shop, stripe_app, auth):
+    order = shop.order()
+    path = f"/api/orders/{order['id']}"
+    response = shop.client.patch(path, json={"status": "paid"}, headers=auth.admin)
+    assert_problem(response, 409)
+    assert stored(stripe_app, order["id"]).status == "pending"
+
+
+def test_a_cancellation_stripe_refuses_is_logged_as_a_warning(
+    shop, stripe_app, fake_stripe, auth, caplog
+):
+    order = shop.order()
+    fake_stripe.pay(order["payment"]["reference"])  # succeeded at Stripe: no cancelling it
+    shop.client.post(f"/api/orders/{order['id']}/cancel", headers=auth.customer)
+    with caplog.at_level("INFO"):
+        assert run_payment_actions(stripe_app) == 1
+    [record] = [r for r in caplog.records if "did not cancel" in r.getMessage()]
+    assert record.levelname == "WARNING"
 
 
 def test_a_failed_payment_is_recorded_and_the_order_stays_payable(shop, stripe_app, fake_stripe):
@@ -370,6 +439,12 @@ def test_signed_events_of_any_shape_never_fail_the_server(shop, stripe_app):
             intent_event("evt_shape_3", "payment_intent.succeeded", {"metadata": ["1"]}),
             200,
         ),
+        "lone surrogate in the id": (
+            {"id": "evt_\udbe2", "type": "payment_intent.succeeded"},
+            400,
+        ),
+        "NUL in the id": ({"id": "evt_\u0000", "type": "payment_intent.succeeded"}, 400),
+        "NUL in the type": ({"id": "evt_shape_5", "type": "payment_intent.\u0000"}, 400),
         "huge order id": (
             intent_event(
                 "evt_shape_4", "payment_intent.succeeded", {"metadata": {"order_id": "9" * 5000}}

@@ -3,7 +3,7 @@ from marshmallow import validate
 
 from app.addresses.schemas import ADDRESS_EXAMPLE, AddressFieldsSchema
 from app.checkout.schemas import ShippingMethodRefSchema, TotalsSchema
-from app.fields import MAX_ID, Money, QueryInteger, Rate, Timestamp
+from app.fields import MAX_ID, Money, QueryBoolean, QueryInteger, Rate, Timestamp
 from app.models import OrderStatus
 from app.pagination import PaginationArgsSchema, page_of
 from app.payments.schemas import PaymentSchema
@@ -86,6 +86,13 @@ class OrderStatusUpdateSchema(ma.Schema):
 class AdminOrderQueryArgsSchema(PaginationArgsSchema):
     status = OrderStatusField(metadata={"example": "pending"})
     user_id = QueryInteger(validate=validate.Range(min=1, max=MAX_ID), metadata={"example": 1})
+    flagged = QueryBoolean(
+        metadata={
+            "description": "true: only orders whose payment is flagged (`payment.flagged`); "
+            "false: only the others",
+            "example": True,
+        }
+    )
 
 
 OrderSummaryPageSchema = page_of(OrderSummarySchema)

@@ -194,6 +194,11 @@ def change_status(
                 require(actor, Permission.PAYMENTS_REFUND)
         if new_status not in TRANSITIONS[current]:
             raise Conflict(f"Order {order_id} is {current}: it cannot become {new_status}.")
+        if new_status == OrderStatus.PAID and not payments.staff_may_mark_paid(order):
+            raise Conflict(
+                f"Order {order_id} is paid through {order.payment_provider}: it becomes paid "
+                "when the provider reports the payment, not by hand."
+            )
         if not move(order, new_status, changed_by=actor.id):
             raise Conflict(f"Order {order_id} changed meanwhile; reload it and try again.")
         if by_staff:
@@ -269,11 +274,20 @@ def order_history(user_id: int, page: int, per_page: int) -> Pagination:
 
 
 def list_orders(
-    page: int, per_page: int, *, user_id: int | None = None, status: OrderStatus | None = None
+    page: int,
+    per_page: int,
+    *,
+    user_id: int | None = None,
+    status: OrderStatus | None = None,
+    flagged: bool | None = None,
 ) -> Pagination:
     stmt = select(Order).options(undefer(Order.item_count))
     if user_id is not None:
         stmt = stmt.where(Order.user_id == user_id)
+    if flagged is not None:
+        stmt = stmt.where(
+            Order.payment_flagged.is_not(None) if flagged else Order.payment_flagged.is_(None)
+        )
     if status is not None:
         stmt = stmt.where(Order.status == status)
     stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc())

@@ -41,7 +41,8 @@ class PaymentProvider(Protocol):
 
     def verify_webhook(self, payload: bytes, signature: str | None) -> dict: ...
 
-    def refund(self, reference: str | None, amount: Decimal, currency: str) -> str: ...
+    def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:
+        """Refund `amount` of the payment (None: all of it); the refund's reference."""
 
     def cancel(self, reference: str | None) -> None: ...
 
@@ -59,7 +60,7 @@ class ManualProvider:
     def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
         raise InvalidWebhook("The manual provider receives no webhooks.")
 
-    def refund(self, reference: str | None, amount: Decimal, currency: str) -> str:
+    def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:
         return "manual"  # the money goes back outside the store
 
     def cancel(self, reference: str | None) -> None:

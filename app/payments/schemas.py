@@ -19,6 +19,14 @@ class PaymentSchema(ResponseSchema):
         allow_none=True, metadata={"example": "pi_3Nq0aB2eZvKYlo2C_secret_9sXy"}
     )
     reference = ma.fields.String(allow_none=True, metadata={"example": "pi_3Nq0aB2eZvKYlo2C"})
+    flagged = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why a payment the provider reported was not taken as this order's "
+            "(another intent, amount or currency): that money is refunded. Null when none was.",
+            "example": None,
+        },
+    )
 
 
 class WebhookReceivedSchema(ResponseSchema):

@@ -7,7 +7,11 @@
 - `handle_stripe_webhook`: one transaction records the event id (a redelivery finds it and
   changes nothing) with its effect. `payment_intent.succeeded` pays the order only when the
   amount and currency match it, by the same guarded update that expiry and cancellation use
-  (exactly one of paid or cancelled wins); one that arrives for a cancelled order is refunded.
+  (exactly one of paid or cancelled wins); one that arrives for a cancelled order is refunded,
+  once however many events report it (a guarded update). A success whose intent is not the
+  order's own, or whose amount or currency differ, pays nothing: the order is flagged
+  (`payment.flagged`, staff find them with `GET /api/admin/orders?flagged=true`), a warning
+  is logged, and that intent is refunded in full, once.
   `payment_intent.payment_failed` is recorded and the order stays payable.
 - Calls the provider must not lose (refund a cancelled paid order, void an unpaid one) are
   rows of payment_actions, written in the transaction that decides them and made by the
@@ -18,9 +22,12 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, lease_due, transaction, utcnow
+from app.fields import bad_text
 from app.models import (
     DeliveryStatus,
     EventType,
@@ -31,7 +38,13 @@ from app.models import (
     PaymentStatus,
     ProviderEvent,
 )
-from app.payments.providers import InvalidWebhook, ProviderError, minor_units, provider
+from app.payments.providers import (
+    InvalidWebhook,
+    ManualProvider,
+    ProviderError,
+    minor_units,
+    provider,
+)
 
 BATCH = 100
 # A provider call that fails is tried again after these waits, then given up (and logged).
@@ -106,6 +119,15 @@ def on_status_change(order: Order, new_status: OrderStatus) -> None:
             queue_action(order.id, PaymentActionKind.CANCEL)
 
 
+def staff_may_mark_paid(order: Order) -> bool:
+    """Staff say an order is paid only where the store has no provider to hear it from: a
+    manual payment, or nothing to pay. A provider's payment is paid by its verified word."""
+    return (
+        order.payment_provider == ManualProvider.name
+        or order.payment_status == PaymentStatus.NOT_REQUIRED
+    )
+
+
 def queue_action(order_id: int, kind: PaymentActionKind) -> None:
     db.session.execute(insert(PaymentAction).values(order_id=order_id, kind=kind))
 
@@ -121,6 +143,8 @@ def handle_stripe_webhook(payload: bytes, signature: str | None) -> None:
     event_id, event_type = event.get("id"), event.get("type")
     if not (isinstance(event_id, str) and 0 < len(event_id) <= 255 and isinstance(event_type, str)):
         raise InvalidWebhook("The event has no id or type.")
+    if bad_text(event_id) or bad_text(event_type):
+        raise InvalidWebhook("The event's id or type is not text the store can keep.")
     data = event.get("data")
     intent = data.get("object") if isinstance(data, dict) else None
     intent = intent if isinstance(intent, dict) else {}
@@ -159,24 +183,55 @@ def _order_id_of(intent: dict) -> int | None:
 def _succeeded(order: Order, intent: dict) -> None:
     from app.orders.services import move  # orders use this module: imported when needed
 
+    intent_id = intent.get("id")
     expected = (minor_units(order.total, order.payment_currency), order.payment_currency)
     received = (intent.get("amount_received", intent.get("amount")), intent.get("currency"))
-    if received != expected:
-        order.payment_flagged = (
-            f"Stripe reported {received[0]} {received[1]} for intent {intent.get('id')}; "
-            f"the order is {expected[0]} {expected[1]}: not marked paid."
-        )[:500]
-        current_app.logger.warning("Order %s: %s", order.id, order.payment_flagged)
+    own = order.payment_reference in (None, intent_id)
+    if not (isinstance(intent_id, str) and 0 < len(intent_id) <= 255 and not bad_text(intent_id)):
+        return  # nothing to refund by, nothing to pay: recorded only
+    if not own or received != expected:
+        _refuse_payment(order, intent_id, received, expected, own=own)
         return
-    order.payment_reference = order.payment_reference or intent.get("id")
+    order.payment_reference = intent_id
     if move(order, OrderStatus.PAID, changed_by=None):
         return
-    db.session.refresh(order)
+    # Paid after it expired or was cancelled: the money goes back, once. Guarded: of several
+    # events reporting the success (their ids differ), at once on several workers, one
+    # queues the refund.
     unpaid = (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED)
-    if order.status == OrderStatus.CANCELLED and order.payment_status in unpaid:
-        # Paid after it expired or was cancelled: the money goes back.
-        order.payment_status = PaymentStatus.SUCCEEDED
+    refundable = db.session.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.status == OrderStatus.CANCELLED,
+            Order.payment_status.in_(unpaid),
+        )
+        .values(payment_status=PaymentStatus.SUCCEEDED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if refundable == 1:
         queue_action(order.id, PaymentActionKind.REFUND)
+
+
+def _refuse_payment(order: Order, intent_id: str, received, expected, *, own: bool) -> None:
+    """Money arrived that is not this order's payment: flag the order, log it, and give the
+    money back (the whole intent, once whatever the events)."""
+    whose = "the order's intent" if own else f"not the order's intent ({order.payment_reference})"
+    order.payment_flagged = (
+        f"Stripe reported {received[0]} {received[1]} for intent {intent_id}, {whose}; the "
+        f"order is {expected[0]} {expected[1]}: not marked paid, the intent is refunded."
+    )[:500]
+    current_app.logger.warning("Order %s: %s", order.id, order.payment_flagged)
+    values = {"order_id": order.id, "kind": PaymentActionKind.REFUND_INTENT, "reference": intent_id}
+    dialect = db.session.get_bind().dialect.name
+    insert_ = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    db.session.execute(
+        insert_(PaymentAction)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["reference"], index_where=PaymentAction.reference.is_not(None)
+        )
+    )
 
 
 def _failed(order: Order) -> None:
@@ -218,6 +273,8 @@ def perform(action_id: int) -> None:
     try:
         if kind == PaymentActionKind.REFUND:
             refund_reference = provider().refund(reference, total, currency)
+        elif kind == PaymentActionKind.REFUND_INTENT:
+            refund_reference = provider().refund(action.reference, None, currency)
         else:
             provider().cancel(reference)
     except ProviderError as error:
@@ -235,6 +292,11 @@ def perform(action_id: int) -> None:
             order.refund_reference = refund_reference
             session.flush()
             emit_order(EventType.ORDER_REFUNDED, order)
+        elif kind == PaymentActionKind.REFUND_INTENT:
+            order = session.get(Order, order_id, populate_existing=True)
+            order.payment_flagged = (f"{order.payment_flagged} Refunded as {refund_reference}.")[
+                :500
+            ]
 
 
 def _retry_later(action_id: int, error: str) -> None:

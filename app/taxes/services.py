@@ -47,10 +47,9 @@ def _check_unique(country: str, region: str | None, own_id: int | None = None) -
         raise _duplicate(country, region)
 
 
-def _keyed(fields: dict) -> dict:
-    """The fields with the region cleaned and its key, as rates are stored."""
-    region = clean_region(fields["region"])
-    return {**fields, "region": region, "region_key": region_key(fields["country"], region)}
+def _cleaned(fields: dict) -> dict:
+    """The fields with the region as rates store it (the model keys it: models.TaxRate)."""
+    return {**fields, "region": clean_region(fields["region"])}
 
 
 def list_rates(page: int, per_page: int):
@@ -66,7 +65,7 @@ def get_rate(rate_id: int) -> TaxRate:
 
 
 def create_rate(data: dict) -> TaxRate:
-    data = _keyed(data)
+    data = _cleaned(data)
     _check_unique(data["country"], data["region"])
     rate = TaxRate(**data)
     try:
@@ -80,14 +79,14 @@ def create_rate(data: dict) -> TaxRate:
 
 def update_rate(rate_id: int, changes: dict) -> TaxRate:
     rate = get_rate(rate_id)
-    keyed = _keyed(
+    cleaned = _cleaned(
         {
             "country": changes.get("country", rate.country),
             "region": changes.get("region", rate.region),
             "rate": changes.get("rate", rate.rate),
         }
     )
-    country, region = keyed["country"], keyed["region"]
+    country, region = cleaned["country"], cleaned["region"]
     _check_unique(country, region, rate_id)
     try:
         with transaction():
@@ -95,8 +94,7 @@ def update_rate(rate_id: int, changes: dict) -> TaxRate:
             with audit.updating(AuditAction.TAX_RATE_UPDATE, rate):
                 for field in EDITABLE_FIELDS:
                     if field in changes:
-                        setattr(rate, field, keyed[field])
-                rate.region_key = keyed["region_key"]
+                        setattr(rate, field, cleaned[field])
     except IntegrityError:
         raise _duplicate(country, region) from None
     return rate

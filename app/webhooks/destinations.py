@@ -24,7 +24,7 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 import certifi
@@ -88,11 +88,26 @@ class Answer:
 
 
 def check_destination(url: str, *, allow_private: bool) -> None:
-    """Raise UnsafeDestination unless `url` may receive webhooks (at creation)."""
-    vet(url, allow_private=allow_private)
+    """Raise UnsafeDestination unless `url` may receive webhooks (at creation). With private
+    networks allowed (development, tests) the host need not resolve yet."""
+    destination = _parse(url)
+    if not allow_private:
+        _vetted_addresses(destination.host, destination.port)
 
 
 def vet(url: str, *, allow_private: bool) -> Destination:
+    """The destination of `url`, resolved (before an attempt): post() connects only to its
+    addresses."""
+    destination = _parse(url)
+    if allow_private:
+        addresses = _resolve(destination.host, destination.port)
+    else:
+        addresses = _vetted_addresses(destination.host, destination.port)
+    return replace(destination, addresses=addresses)
+
+
+def _parse(url: str) -> Destination:
+    """The URL taken apart by the one parser; no addresses yet."""
     if AMBIGUOUS.search(url):
         raise UnsafeDestination("Must not contain a backslash, whitespace or control characters.")
     try:
@@ -108,18 +123,21 @@ def vet(url: str, *, allow_private: bool) -> Destination:
     port = parts.port or (443 if scheme == "https" else 80)
     if not 0 < port < 65536:
         raise UnsafeDestination("Has an invalid port.")
-    addresses = _resolve(host, port)
-    if not allow_private:
-        for address in addresses:
-            if is_internal(address):
-                raise UnsafeDestination(
-                    f"Resolves to {address}, a private, loopback, link-local or reserved address."
-                )
     authorization = None
     if parts.auth:
         credentials = unquote(parts.auth).encode()
         authorization = "Basic " + base64.b64encode(credentials).decode()
-    return Destination(scheme, host, port, parts.request_uri, authorization, addresses)
+    return Destination(scheme, host, port, parts.request_uri, authorization, ())
+
+
+def _vetted_addresses(host: str, port: int) -> tuple[Address, ...]:
+    addresses = _resolve(host, port)
+    for address in addresses:
+        if is_internal(address):
+            raise UnsafeDestination(
+                f"Resolves to {address}, a private, loopback, link-local or reserved address."
+            )
+    return addresses
 
 
 def _resolve(host: str, port: int) -> tuple[Address, ...]:

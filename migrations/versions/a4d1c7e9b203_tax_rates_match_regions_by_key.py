@@ -26,10 +26,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("tax_rates", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("region_key", sa.String(length=100), nullable=False, server_default="")
-        )
+    op.add_column(
+        "tax_rates",
+        sa.Column("region_key", sa.String(length=100), nullable=False, server_default=""),
+    )
     connection = op.get_bind()
     rates = sa.table(
         "tax_rates",
@@ -62,8 +62,7 @@ def upgrade():
 
 def downgrade():
     op.drop_index("uq_tax_rates_country_region_key", table_name="tax_rates")
-    with op.batch_alter_table("tax_rates", schema=None) as batch_op:
-        batch_op.drop_column("region_key")
+    op.drop_column("tax_rates", "region_key")
     op.create_index(
         "uq_tax_rates_country_region",
         "tax_rates",

@@ -106,3 +106,50 @@ def _race(store, expiring, fake_stripe, product_id, round_):
             expirer.result()
     with expiring.app_context():
         expire_unpaid()  # whatever the webhooks left pending
+
+
+REPORTS = 20
+
+
+def test_many_reports_of_a_late_payment_refund_it_once(start_live_store, fake_stripe):
+    """A cancelled order, then 20 `payment_intent.succeeded` events for its intent at once,
+    each with its own id (Stripe's retries and duplicates): one refund, in every round."""
+    store = start_live_store(RATELIMIT_ENABLED="false", **fake_stripe.settings())
+    product_id = store.product(stock=ROUNDS * 2, price="10.00")
+    [customer] = store.users(1)
+    with requests.Session() as http:
+        for round_ in range(ROUNDS * 2):
+            store.add_to_cart(customer.headers, product_id)
+            order = call(
+                http, "POST", store.url("/api/orders"), "order", headers=customer.headers
+            ).body
+            cancel = store.url(f"/api/orders/{order['id']}/cancel")
+            assert call(http, "POST", cancel, "cancel", headers=customer.headers).status == 200
+            intent = fake_stripe.intent(order["payment"]["reference"]) | {"status": "succeeded"}
+            reports = [
+                signed(intent_event(f"evt_late_{round_}_{n}", "payment_intent.succeeded", intent))
+                for n in range(REPORTS)
+            ]
+            start = threading.Barrier(REPORTS)
+
+            def report(signed_event, start=start):
+                payload, headers = signed_event
+                with requests.Session() as own:
+                    start.wait()
+                    url = store.url("/api/payments/stripe/webhook")
+                    while True:
+                        answer = call(own, "POST", url, "hook", data=payload, headers=headers)
+                        if answer.status == 200:
+                            return
+                        assert answer.status == 503, (answer.status, answer.body)
+
+            with ThreadPoolExecutor(REPORTS) as pool:
+                list(pool.map(report, reports))
+            refunds = store.query(
+                lambda s, order_id=order["id"]: s.scalars(
+                    select(PaymentAction.kind).where(
+                        PaymentAction.order_id == order_id, PaymentAction.kind == "refund"
+                    )
+                ).all()
+            )
+            assert refunds == ["refund"], (round_, refunds)
