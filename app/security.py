@@ -44,13 +44,19 @@ def _vary_on_origin(response):
     return response
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")
-    if "Authorization" in request.headers and not response.cache_control.public:
-        headers["Cache-Control"] = "no-store"  # a user's data must not sit in shared caches
+    # A user's data (any request with a credential) and anything a write answers (a new
+    # cart token, a token pair) must not sit in any cache.
+    credentialed = "Authorization" in request.headers or "X-Cart-Token" in request.headers
+    if (credentialed or request.method not in SAFE_METHODS) and not response.cache_control.public:
+        headers["Cache-Control"] = "no-store"
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", HSTS)
     if response.status_code not in RETRY_AFTER_STATUSES:

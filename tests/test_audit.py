@@ -426,3 +426,31 @@ def test_the_database_refuses_to_change_an_entry(world):
         world.query(tamper)
     actions = world.query(lambda s: s.scalars(select(AuditEntry.action)).all())
     assert "nothing.happened" not in actions
+
+
+def test_webhook_urls_are_logged_without_credentials_or_query_values(client, auth, query):
+    """A receiver's credentials (in the URL's user info or its query) stay out of the log;
+    a change of them alone still shows as a change."""
+    secret_url = "http://user:hunter2@127.0.0.1:9/hooks?token=s3cr3t&v=1"
+    created = client.post(
+        "/api/admin/webhooks",
+        json={"url": secret_url, "events": ["order.created"]},
+        headers=auth.admin,
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    path = f"/api/admin/webhooks/{created.get_json()['id']}"
+    rotated = "http://user:other-password@127.0.0.1:9/hooks?token=n3w&v=1"
+    assert client.patch(path, json={"url": rotated}, headers=auth.admin).status_code == 200
+    logged = query(
+        lambda s: s.scalars(
+            select(AuditEntry.changes)
+            .where(AuditEntry.target_type == "webhook")
+            .order_by(AuditEntry.id)
+        ).all()
+    )
+    text_of_log = json.dumps(logged)
+    for leaked in ("hunter2", "s3cr3t", "other-password", "n3w", "user:"):
+        assert leaked not in text_of_log
+    shown = "http://[redacted]@127.0.0.1:9/hooks?token=[redacted]&v=[redacted]"
+    assert logged[0]["url"] == {"old": None, "new": shown}
+    assert logged[1]["url"] == {"old": shown, "new": shown}

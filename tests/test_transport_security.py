@@ -39,6 +39,19 @@ def test_authenticated_responses_are_not_stored_by_caches(client, auth):
     assert "no-store" not in client.get("/api/products").headers.get("Cache-Control", "")
 
 
+def test_answers_carrying_a_credential_are_not_stored_by_caches(client, auth):
+    """A new cart token, a token pair, and whatever a guest's cart token opens."""
+    created = client.post("/api/carts")
+    assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
+    guest = {"X-Cart-Token": created.get_json()["cart_token"]}
+    assert client.get("/api/cart", headers=guest).headers["Cache-Control"] == "no-store"
+    login = client.post(
+        "/api/auth/login",
+        json={"username": auth.customer_user.username, "password": DEFAULT_PASSWORD},
+    )
+    assert login.status_code == 200 and login.headers["Cache-Control"] == "no-store"
+
+
 def test_hsts_over_https(client):
     response = client.get("/healthz", base_url="https://store.example.com")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

@@ -5,10 +5,13 @@ commits with the change or not at all, so a refused or failed write leaves none.
 names the actor (the signed-in user of the request; none for the worker), the action, the
 target, the request id and the fields that changed, each with its old and new value, read
 from the ORM objects by `state()`. Secrets and password hashes are never written: a changed
-secret is listed with "[redacted]" on both sides. Nothing updates or deletes entries.
+secret is listed with "[redacted]" on both sides. A field that may carry one (a webhook's URL,
+with credentials or a token in it) is written as the caller's `shown` function shows it; a
+change is decided on the real values, so a change of the hidden part alone still shows.
+Nothing updates or deletes entries.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -47,13 +50,20 @@ def record(
     after: dict | None = None,
     *,
     secrets_changed: tuple[str, ...] = (),
+    shown: dict[str, Callable] | None = None,
 ) -> AuditEntry:
     """Add the entry for `action` on `target_id` to the current transaction. `before` and
     `after` are `state()`s (None for a creation or a deletion): the fields that differ are
-    kept; `secrets_changed` names secrets that changed, without their values."""
+    kept; `secrets_changed` names secrets that changed, without their values; `shown` maps a
+    field to how its values are written."""
     before, after = before or {}, after or {}
+    shown = shown or {}
+
+    def show(name, value):
+        return shown[name](value) if name in shown and value is not None else value
+
     changes = {
-        name: {"old": before.get(name), "new": after.get(name)}
+        name: {"old": show(name, before.get(name)), "new": show(name, after.get(name))}
         for name in sorted(before.keys() | after.keys())
         if before.get(name) != after.get(name)
     }
@@ -76,9 +86,9 @@ def created(action: AuditAction, obj, **kwargs) -> None:
     record(action, obj.id, after=state(obj), **kwargs)
 
 
-def deleted(action: AuditAction, obj) -> None:
+def deleted(action: AuditAction, obj, **kwargs) -> None:
     """Record a row about to be deleted: every field is old."""
-    record(action, obj.id, before=state(obj))
+    record(action, obj.id, before=state(obj), **kwargs)
 
 
 @contextmanager

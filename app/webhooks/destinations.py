@@ -35,6 +35,7 @@ from urllib3.util import parse_url
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 ALLOWED_SCHEMES = ("http", "https")
+REDACTED = "[redacted]"
 AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f]")
 # Not global although `ipaddress` may call them so, or reached through a public-looking
 # IPv6 address: refused whatever their flags say.
@@ -128,6 +129,20 @@ def _parse(url: str) -> Destination:
         credentials = unquote(parts.auth).encode()
         authorization = "Basic " + base64.b64encode(credentials).decode()
     return Destination(scheme, host, port, parts.request_uri, authorization, ())
+
+
+def redacted_url(url: str) -> str:
+    """The URL without the secrets it may carry: its user info and its query's values."""
+    try:
+        parts = parse_url(url)
+    except (LocationParseError, ValueError):
+        return REDACTED
+    query = "&".join(
+        f"{pair.partition('=')[0]}={REDACTED}" for pair in (parts.query or "").split("&") if pair
+    )
+    return parts._replace(
+        auth=REDACTED if parts.auth else None, query=query or None, fragment=None
+    ).url
 
 
 def _vetted_addresses(host: str, port: int) -> tuple[Address, ...]:

@@ -21,12 +21,14 @@ from app.models import (
     WebhookSubscription,
 )
 from app.pagination import paginate
-from app.webhooks.destinations import UnsafeDestination, check_destination
+from app.webhooks.destinations import UnsafeDestination, check_destination, redacted_url
 
 EDITABLE_FIELDS = ("url", "events", "description", "active")
 # After a rotation both secrets sign every delivery for this long.
 ROTATION_OVERLAP = timedelta(hours=24)
 DUPLICATE_URL = "A subscription to this URL already exists."
+# The audit log keeps URLs without the credentials or tokens a receiver may put in them.
+SHOWN = {"url": redacted_url}
 
 
 def new_secret() -> str:
@@ -57,7 +59,9 @@ def create_subscription(data: dict) -> WebhookSubscription:
     try:
         with transaction() as session:
             session.add(subscription)
-            audit.created(AuditAction.WEBHOOK_CREATE, subscription, secrets_changed=("secret",))
+            audit.created(
+                AuditAction.WEBHOOK_CREATE, subscription, secrets_changed=("secret",), shown=SHOWN
+            )
     except IntegrityError:
         raise ValidationFailed({"url": [DUPLICATE_URL]}) from None
     return subscription
@@ -80,7 +84,7 @@ def update_subscription(subscription_id: int, changes: dict) -> WebhookSubscript
     try:
         with transaction():
             subscription = get_subscription(subscription_id)
-            with audit.updating(AuditAction.WEBHOOK_UPDATE, subscription):
+            with audit.updating(AuditAction.WEBHOOK_UPDATE, subscription, shown=SHOWN):
                 for field in EDITABLE_FIELDS:
                     if field in changes:
                         setattr(subscription, field, changes[field])
@@ -92,7 +96,7 @@ def update_subscription(subscription_id: int, changes: dict) -> WebhookSubscript
 def delete_subscription(subscription_id: int) -> None:
     with transaction() as session:
         subscription = get_subscription(subscription_id)
-        audit.deleted(AuditAction.WEBHOOK_DELETE, subscription)
+        audit.deleted(AuditAction.WEBHOOK_DELETE, subscription, shown=SHOWN)
         session.delete(subscription)
 
 
