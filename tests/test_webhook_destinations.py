@@ -276,3 +276,22 @@ def test_the_delivery_log_records_the_refusal_and_nothing_is_sent(
     [logged] = query(lambda s: s.scalars(select(WebhookAttempt)).all())
     assert logged.status_code is None and "private, loopback" in logged.error
     assert receiver.received == []
+
+
+def test_a_receiver_that_cannot_be_reached_is_a_failed_attempt():
+    """Refused connections and TLS that does not verify are answers of no one: the attempt
+    fails (and is retried), it never escapes as an error of the worker."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    with pytest.raises(AttemptFailed, match="refused"):
+        post(vet(f"http://127.0.0.1:{port}/x", allow_private=True), b"{}", {}, deadline_seconds=2)
+
+
+def test_https_to_a_receiver_without_a_valid_certificate_fails(receiver):
+    """A plain-HTTP server answering a TLS handshake: no certificate, no delivery."""
+    url = receiver.url("/tls").replace("http://", "https://")
+    with pytest.raises(AttemptFailed):
+        post(vet(url, allow_private=True), b"{}", {}, deadline_seconds=2)
+    assert receiver.received == []

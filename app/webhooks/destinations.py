@@ -203,7 +203,7 @@ def post(
         watchdog.start()
         try:
             connection.connect()
-        except OSError as failed:
+        except (OSError, Urllib3Error) as failed:  # refused, unreachable, TLS refused
             error = failed
             watchdog.cancel()
             connection.close()
