@@ -120,7 +120,11 @@ def _keep_an_admin(leaving: User) -> None:
 
 def _roles_named(names: Iterable[str]) -> list[Role]:
     wanted = set(names)
-    roles = db.session.scalars(select(Role).where(Role.name.in_(wanted)).order_by(Role.name)).all()
+    # FOR SHARE: an edit of one of these roles (FOR UPDATE, `_custom_role`) waits for this
+    # change to commit and then sees the new holder, or this change sees the edited role.
+    roles = db.session.scalars(
+        select(Role).where(Role.name.in_(wanted)).order_by(Role.name).with_for_update(read=True)
+    ).all()
     unknown = wanted - {role.name for role in roles}
     if unknown:
         raise ValidationFailed({"roles": [f"Unknown role: {', '.join(sorted(unknown))}."]})
@@ -136,8 +140,9 @@ def list_roles(page: int, per_page: int):
     return paginate(select(Role).order_by(Role.name), page, per_page)
 
 
-def get_role(name: str) -> Role:
-    role = db.session.scalar(select(Role).where(Role.name == name))
+def get_role(name: str, *, lock: bool = False) -> Role:
+    stmt = select(Role).where(Role.name == name)
+    role = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if role is None:
         raise NotFound(f"Role '{name}' was not found.")
     return role
@@ -215,7 +220,9 @@ def delete_role(actor: User, name: str) -> None:
 
 
 def _custom_role(actor: User, name: str) -> Role:
-    role = get_role(name)
+    """The role to change, locked (PostgreSQL) until the change commits: its holders cannot
+    change meanwhile (see `_roles_named`)."""
+    role = get_role(name, lock=True)
     if role.builtin:
         raise Conflict(f"'{name}' is a built-in role: it cannot be changed or deleted.")
     require_all(actor, role.permissions, f"Role '{name}' holds permissions you do not hold")
