@@ -7,9 +7,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from app.auth.services import ensure_admin, prune_expired_token_families
+from app.auth.services import ensure_admin
 from app.errors import ValidationFailed
-from app.idempotency import prune_expired as prune_expired_keys
+from app.housekeeping import prune_expired
 
 
 @click.command("create-admin")
@@ -34,9 +34,8 @@ def create_admin_command(username: str, email: str, password: str) -> None:
 @click.command("prune-expired")
 @with_appcontext
 def prune_expired_command() -> None:
-    """Delete Idempotency-Keys past 24 hours and logins whose refresh token expired (daily)."""
-    keys, logins = prune_expired_keys(), prune_expired_token_families()
-    click.echo(f"Deleted {keys} expired idempotency key(s) and {logins} expired login(s).")
+    """Delete expired keys, logins, guest carts and reset links (the worker does it hourly)."""
+    click.echo(str(prune_expired()))
 
 
 @click.command("worker")

@@ -15,7 +15,7 @@ Tasks:
 - `send_email(id)`: one email (app.mail); `pay(id)`: one call to the payment provider, a
   refund or a cancellation (app.payments);
 - `start_missing_payments`: every minute, creates provider payments whose creation failed;
-- `housekeeping`: hourly, prunes expired token families, idempotency keys and guest carts.
+- `housekeeping`: hourly, app.housekeeping.prune_expired (as `flask prune-expired` does).
 
 Webhook attempts run on threads of their own (`WebhookSenders`), not Huey's: how long they
 take is up to receivers on the internet. Each attempt is bounded (app.webhooks.delivery), only
@@ -153,18 +153,9 @@ def make_huey(
 
     @queue.periodic_task(crontab(minute="17"))
     def housekeeping() -> None:
-        from app.auth.services import prune_expired_token_families
-        from app.cart.services import prune_expired_guest_carts
-        from app.idempotency import prune_expired
+        from app.housekeeping import prune_expired
 
         with app.app_context():
-            families, keys = prune_expired_token_families(), prune_expired()
-            carts = prune_expired_guest_carts()
-        log.info(
-            "Pruned %d token families, %d idempotency keys and %d guest carts",
-            families,
-            keys,
-            carts,
-        )
+            log.info("%s", prune_expired())
 
     return queue, pump

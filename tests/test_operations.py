@@ -15,7 +15,7 @@ import config
 import seed_data
 from app import create_app
 from app.db import db, include_object, utcnow
-from app.models import IdempotencyKey, Product, TokenFamily, User
+from app.models import GuestCart, IdempotencyKey, PasswordReset, Product, TokenFamily, User
 from tests.helpers import assert_problem, count_rows
 
 STRONG_SECRET = "s" * 40
@@ -403,7 +403,9 @@ def test_migrations_are_at_head(app):
     assert current == heads
 
 
-def test_prune_expired_deletes_only_expired_keys_and_logins(cli, query, auth):
+def test_prune_expired_deletes_only_what_expired(cli, query, auth):
+    """The same housekeeping as the worker's (app.housekeeping): keys, logins, guest carts
+    and reset links."""
     user_id = auth.customer_user.id
     now = utcnow()
 
@@ -420,12 +422,19 @@ def test_prune_expired_deletes_only_expired_keys_and_logins(cli, query, auth):
             session.add(
                 TokenFamily(id=key, user_id=user_id, refresh_jti=key, expires_at=expires_at)
             )
+            session.add(GuestCart(token_hash=key * 16, expires_at=expires_at))
+            session.add(PasswordReset(user_id=user_id, token_hash=key * 20, expires_at=expires_at))
         session.commit()
 
     query(add_rows)
     result = cli("prune-expired")
     assert result.exit_code == 0, result.output
-    assert "Deleted 1 expired idempotency key(s) and 1 expired login(s)." in result.output
+    assert (
+        "Deleted 1 expired idempotency key(s), 1 expired login(s), 1 expired guest cart(s) "
+        "and 1 expired password reset link(s)." in result.output
+    )
+    assert query(lambda s: s.scalars(select(GuestCart.expires_at)).all())[0] > now
+    assert query(lambda s: len(s.scalars(select(PasswordReset)).all())) == 1
     assert query(lambda s: s.scalars(select(IdempotencyKey.key)).all()) == ["new"]
     # The customer's own login (from the auth fixture) lives on, with the new row.
     assert "new" in query(lambda s: s.scalars(select(TokenFamily.id)).all())

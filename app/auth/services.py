@@ -343,6 +343,15 @@ def reset_password(token: str, new_password: str) -> dict:
         return issue_tokens(user)
 
 
+def prune_expired_password_resets() -> int:
+    """Delete reset links past their expiry (used or not); returns how many."""
+    with transaction() as session:
+        result = session.execute(
+            PasswordReset.__table__.delete().where(PasswordReset.expires_at <= utcnow())
+        )
+    return result.rowcount
+
+
 def prune_expired_token_families() -> int:
     """Delete families whose refresh token has expired; returns how many."""
     with transaction() as session:
