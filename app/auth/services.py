@@ -110,7 +110,10 @@ def ensure_admin(username: str, email: str, password: str | None) -> tuple[User,
             user.roles.append(builtin_role(BuiltinRole.ADMIN))
         user.active = True
         if new_hash is not None:
-            set_password(user, new_hash)
+            # The operator's word: the user's logins stay (a promotion applies to them), but
+            # no reset link made for the old password survives it.
+            user.password_hash = new_hash
+            end_password_resets(user.id)
     return user, False
 
 
