@@ -1,10 +1,11 @@
-"""Password hashing and policy.
+"""Password hashing and policy, and the hash single-use tokens are stored as.
 
 Hashes use the configured werkzeug method (scrypt, memory-hard, in production); a hash made
 with other parameters is upgraded at the next successful login. Verifying against a dummy
 hash when the user is unknown keeps login time the same whether or not the account exists.
 """
 
+import hashlib
 from functools import cache
 
 from flask import current_app
@@ -40,6 +41,12 @@ def needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with another method or other parameters."""
     current = _dummy_hash(_method()).split("$", 1)[0]  # e.g. "scrypt:32768:8:1"
     return password_hash.split("$", 1)[0] != current
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a random token (a reset link's, a guest cart's): what the database keeps.
+    Any text hashes, a lone surrogate included, so a forged token is refused, never a 500."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def password_problem(password: str, *, username: str, email: str) -> str | None:

@@ -8,7 +8,6 @@ sent by email through the outbox (app.mail); it dies when used, with any new pas
 (`set_password`) and with deactivation (`end_password_resets`).
 """
 
-import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -27,7 +26,13 @@ from app.auth.identity import (
     normalize_email,
     normalize_username,
 )
-from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from app.auth.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    token_hash,
+    verify_password,
+)
 from app.db import db, transaction, utcnow
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.fields import bad_text
@@ -257,10 +262,6 @@ RESET_SENT = "If an account has that address, a reset link is on its way."
 RESET_REFUSED = "Is not a valid reset token: it is unknown, used or expired. Ask for a new one."
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def request_password_reset(email: str) -> dict:
     """Email a single-use reset link to the account with that address, if there is one. The
     answer is the same either way, and so is the work, statement for statement: the user is
@@ -281,7 +282,7 @@ def request_password_reset(email: str) -> dict:
                 ["user_id", "token_hash", "expires_at"],
                 select(
                     the_user.c.id,
-                    literal(_token_hash(token)),
+                    literal(token_hash(token)),
                     literal(expires_at, PasswordReset.expires_at.type),
                 ),
             )
@@ -320,7 +321,7 @@ def reset_password(token: str, new_password: str) -> dict:
     start a new login: one transaction. A used, expired or unknown token is a 422 on
     `token`."""
     reset = db.session.scalar(
-        select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
+        select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
     )
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
         raise ValidationFailed({"token": [RESET_REFUSED]})

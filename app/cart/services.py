@@ -6,7 +6,6 @@ which; every rule below is the same for both. `merge` moves a guest's lines into
 cart after sign-in, capped by stock, and reports what it could not add.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.auth.passwords import token_hash
 from app.db import db, transaction, utcnow
 from app.errors import (
     CartTokenRefused,
@@ -53,14 +53,10 @@ def user_cart(user_id: int) -> Owner:
     return Owner(CartItem, "user_id", user_id)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_guest_cart() -> tuple[str, GuestCart]:
     """A new empty guest cart and its token (shown only now; unguessable: 256 bits)."""
     token = secrets.token_urlsafe(32)
-    cart = GuestCart(token_hash=_token_hash(token), expires_at=utcnow() + GUEST_CART_TTL)
+    cart = GuestCart(token_hash=token_hash(token), expires_at=utcnow() + GUEST_CART_TTL)
     with transaction() as session:
         session.add(cart)
     return token, cart
@@ -70,7 +66,7 @@ def guest_cart(token: str) -> Owner:
     """The guest cart of this token; an unknown or expired one is a 401."""
     cart_id = db.session.scalar(
         select(GuestCart.id).where(
-            GuestCart.token_hash == _token_hash(token), GuestCart.expires_at > utcnow()
+            GuestCart.token_hash == token_hash(token), GuestCart.expires_at > utcnow()
         )
     )
     if cart_id is None:
