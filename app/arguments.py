@@ -27,7 +27,7 @@ class ArgumentsParser(FlaskParser):
     }
     QUERY_LOCATIONS = ("query", "querystring")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._empty_query_arguments: dict = {}
 

@@ -18,7 +18,7 @@ discarded sooner. Requests that can see staff-only data (`include_inactive`) are
 import contextlib
 import threading
 from collections import OrderedDict
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import flask
 from flask import current_app, g, request
@@ -78,7 +78,7 @@ def _conditional(response: flask.Response) -> flask.Response:
     """make_conditional, for the requests it can change (most send none of these)."""
     if not any(name in flask.request.environ for name in CONDITIONAL_HEADERS):
         return response
-    response = response.make_conditional(flask.request)
+    response = cast(flask.Response, response.make_conditional(flask.request))
     # make_conditional adds a Date; the server adds its own, and two confuse caches.
     del response.headers["Date"]
     return response
@@ -108,7 +108,7 @@ class CatalogCache:
         self.max_bytes = max_bytes
         self.entries: OrderedDict[tuple[str, bytes], Rendered] = OrderedDict()
         self.size = 0
-        self._connection = None
+        self._connection: Any = None  # a DBAPI connection, once made
         # Threaded servers (the development server, gthread workers) share one cache.
         self._lock = threading.Lock()
         self._entries_lock = threading.Lock()

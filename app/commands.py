@@ -50,7 +50,7 @@ def worker_command(threads: int, webhook_threads: int) -> None:
     from app.worker import Consumer, WebhookSenders, make_huey
 
     stopping = threading.Event()
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's
     senders = WebhookSenders(app, max(webhook_threads, 1))
     queue, pump = make_huey(app, stopping, senders)
     consumer = Consumer(

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
@@ -40,6 +41,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -209,6 +211,11 @@ def lease_due(model, lease: timedelta, *order_by, pending: str, batch: int = 100
                 .execution_options(synchronize_session=False)
             )
     return list(ids)
+
+
+def changed(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE changed: its cursor's rowcount (typed)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def taken(id_column, condition, own_id: int | None = None) -> bool:

@@ -5,6 +5,7 @@ the JWT layer, an unexpected exception), is built by `problem()` below.
 """
 
 from http import HTTPStatus
+from typing import ClassVar, cast
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, request
@@ -20,7 +21,7 @@ PROBLEM_MIMETYPE = "application/problem+json"
 class ProblemSchema(ResponseSchema):
     """RFC 9457 problem details; `errors` maps field names to messages."""
 
-    OPTIONAL = ("errors",)
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("errors",)
 
     type = ma.fields.String(metadata={"example": "about:blank"})
     title = ma.fields.String(metadata={"example": "Conflict"})
@@ -47,7 +48,7 @@ def problem(
         body["errors"] = errors
     body |= extra or {}
     # Through the app's JSON provider: same layout and trailing newline as success bodies.
-    response = current_app.json.response(body)
+    response = cast(Response, current_app.json.response(body))
     response.status_code = status
     response.mimetype = PROBLEM_MIMETYPE
     response.headers.update(headers or {})

@@ -2,6 +2,7 @@
 
 import re
 from decimal import Decimal
+from typing import Any
 
 import marshmallow as ma
 import pycountry
@@ -43,7 +44,7 @@ class Money(ma.fields.Decimal):
             number = {"type": "number", "minimum": 0, "maximum": float(MAX_MONEY)}
             string = {"type": "string", "pattern": REQUEST_MONEY_PATTERN, "example": example}
             number |= {"multipleOf": 0.01, "example": int(Decimal(example))}
-            doc = {"oneOf": [string, number]}
+            doc: dict[str, Any] = {"oneOf": [string, number]}
         else:
             pattern = COMPUTED_MONEY_PATTERN if computed else STORED_MONEY_PATTERN
             doc = {"type": "string", "pattern": pattern}

@@ -65,6 +65,6 @@ class ChunkedBodyLimit:
 
 
 def register_guards(app: Flask) -> None:
-    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app)
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app)  # type: ignore[method-assign]
     app.before_request(refuse_unstorable_text)
     app.before_request(require_json_body)

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from app.db import db, transaction, utcnow
+from app.db import changed, db, transaction, utcnow
 from app.errors import (
     ApiError,
     Conflict,
@@ -125,7 +125,7 @@ def _run(view, args, kwargs) -> Response:
 
 
 def _store(record_id: int, response: Response) -> None:
-    record = db.session.get(IdempotencyKey, record_id)
+    record = db.session.get_one(IdempotencyKey, record_id)
     record.response_status = response.status_code
     record.response_body = response.get_data()
     headers = {"Content-Type": response.headers.get("Content-Type")}
@@ -196,4 +196,4 @@ def prune_expired() -> int:
         result = session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow())
         )
-    return result.rowcount
+    return changed(result)

@@ -97,26 +97,28 @@ def _take_one(product_id: int, quantity: int) -> Taken:
         .execution_options(synchronize_session=False)
     ).one_or_none()
     if row is None:
-        product = db.session.get(Product, product_id, populate_existing=True)
+        product = db.session.get_one(Product, product_id, populate_existing=True)
         if not product.is_active:
             raise NoLongerSold(product.name)
         raise OutOfStock(product.name, product.stock, quantity)
     return Taken(product_id, row.name, row.price, quantity)
 
 
-def put_back(lines: Iterable[tuple[int, int]], *, order_id: int, user_id: int) -> None:
+def put_back(
+    lines: Iterable[tuple[int | None, int]], *, order_id: int, user_id: int | None
+) -> None:
     """Return a cancelled order's (product_id, quantity) lines, in product-id order like
     checkout; lines whose product was deleted for good (no id) are skipped."""
-    lines = sorted((product_id, quantity) for product_id, quantity in lines if product_id)
+    kept = sorted((product_id, quantity) for product_id, quantity in lines if product_id)
     now = utcnow()
-    for product_id, quantity in lines:
+    for product_id, quantity in kept:
         db.session.execute(
             update(Product)
             .where(Product.id == product_id)
             .values(stock=Product.stock + quantity, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    _record(lines, MovementReason.ORDER_CANCELLED, order_id=order_id, user_id=user_id)
+    _record(kept, MovementReason.ORDER_CANCELLED, order_id=order_id, user_id=user_id)
 
 
 def adjust(product_id: int, delta: int, reason: str, user_id: int) -> int:
@@ -147,9 +149,9 @@ def set_level(product_id: int, level: int, user_id: int | None) -> None:
     """Set an absolute level. The row is locked and read fresh first (PostgreSQL; SQLite's
     transaction already holds the write lock), so the ledger records the difference from the
     current stock, never from a stale copy."""
-    current = db.session.scalar(
+    current = db.session.execute(
         select(Product.stock).where(Product.id == product_id).with_for_update()
-    )
+    ).scalar_one()
     if level == current:
         return
     db.session.execute(

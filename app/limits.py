@@ -138,5 +138,5 @@ def limit_writes(blueprint) -> None:
     """Writes of the blueprint draw on the user's one RATELIMIT_WRITES budget, shared by every
     write route (applied once, at import)."""
     limiter.shared_limit(
-        configured("WRITES"), scope="writes", key_func=user_or_ip, methods=WRITE_METHODS
+        configured("WRITES"), scope="writes", key_func=user_or_ip, methods=list(WRITE_METHODS)
     )(blueprint)

@@ -3,6 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -24,7 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.addresses.regions import clean_region, region_key
-from app.db import db, utcnow
+from app.db import Base, db, utcnow
+
+# db.Model is made at run time from Base; the type checker is told what it is.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 class Permission(StrEnum):
@@ -69,7 +76,7 @@ BUILTIN_ROLES: dict[BuiltinRole, frozenset[Permission]] = {
 }
 
 
-class Role(db.Model):
+class Role(Model):
     """A named set of permissions. The built-in ones (BUILTIN_ROLES) are rows too, made with
     the table, and cannot be changed; custom ones are made by staff (app.staff)."""
 
@@ -108,7 +115,7 @@ user_roles = Table(
 )
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,7 +147,7 @@ class User(db.Model):
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
-class TokenFamily(db.Model):
+class TokenFamily(Model):
     """One login: every token it yields carries the family id (`fam`), so revoking the row
     (logout, password change, a reused refresh token) revokes them all, in every worker.
     Only the latest refresh token of a family is valid: refreshing rotates it."""
@@ -158,7 +165,7 @@ class TokenFamily(db.Model):
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class Category(db.Model):
+class Category(Model):
     """A node of the category tree (parent_id null at the top)."""
 
     __tablename__ = "categories"
@@ -174,7 +181,7 @@ class Category(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class Product(db.Model):
+class Product(Model):
     """Full-text search reads an index the database keeps (see the catalog migration):
     SQLite's FTS5 table products_fts, PostgreSQL's generated column search_vector."""
 
@@ -216,6 +223,11 @@ Index("uq_products_sku_lower", func.lower(Product.sku), unique=True)
 class CartLine:
     """What a line of any cart (a user's, a guest's) answers with."""
 
+    if TYPE_CHECKING:  # the columns each cart's line maps
+        product: Product
+        product_id: int
+        quantity: int
+
     @property
     def name(self) -> str:
         return self.product.name
@@ -229,7 +241,7 @@ class CartLine:
         return self.product.price * self.quantity
 
 
-class CartItem(CartLine, db.Model):
+class CartItem(CartLine, Model):
     __tablename__ = "cart_items"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
@@ -248,7 +260,7 @@ class CartItem(CartLine, db.Model):
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
 
 
-class GuestCart(db.Model):
+class GuestCart(Model):
     """A cart before sign-in, reached with its token (X-Cart-Token), stored as a SHA-256."""
 
     __tablename__ = "guest_carts"
@@ -259,7 +271,7 @@ class GuestCart(db.Model):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class GuestCartItem(CartLine, db.Model):
+class GuestCartItem(CartLine, Model):
     __tablename__ = "guest_cart_items"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
@@ -286,7 +298,7 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (Index("ix_orders_user_id_created_at", "user_id", "created_at"),)
 
@@ -328,6 +340,9 @@ class Order(db.Model):
         cascade="all, delete-orphan", order_by="OrderStatusChange.id"
     )
 
+    if TYPE_CHECKING:  # a column_property, set below the class
+        item_count: Mapped[int]
+
     @property
     def totals(self) -> dict:
         return {
@@ -357,7 +372,7 @@ class Order(db.Model):
         return {"id": self.shipping_method_id, "name": self.shipping_method_name}
 
 
-class OrderItem(db.Model):
+class OrderItem(Model):
     """A line of an order: name and unit price are snapshots taken at checkout."""
 
     __tablename__ = "order_items"
@@ -379,7 +394,7 @@ class OrderItem(db.Model):
         return self.unit_price * self.quantity
 
 
-class OrderStatusChange(db.Model):
+class OrderStatusChange(Model):
     __tablename__ = "order_status_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -389,7 +404,7 @@ class OrderStatusChange(db.Model):
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class StockMovement(db.Model):
+class StockMovement(Model):
     """The inventory ledger: for every product, stock == sum(delta) of its movements."""
 
     __tablename__ = "stock_movements"
@@ -409,7 +424,7 @@ class StockMovement(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """A client's Idempotency-Key and the response it got, shared by all workers."""
 
     __tablename__ = "idempotency_keys"
@@ -450,7 +465,7 @@ class EventType(StrEnum):
     PRODUCT_OUT_OF_STOCK = "product.out_of_stock"
 
 
-class Event(db.Model):
+class Event(Model):
     """The outbox: written in the transaction of the change it reports; the worker fans it
     out to webhook deliveries and emails (dispatched_at) and never deletes it."""
 
@@ -465,7 +480,7 @@ class Event(db.Model):
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
-class WebhookSubscription(db.Model):
+class WebhookSubscription(Model):
     __tablename__ = "webhook_subscriptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -487,7 +502,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # the retry schedule ran out, or the receiver answered 410
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """One event for one subscription: the unit the worker claims (lease_until) and retries."""
 
     __tablename__ = "webhook_deliveries"
@@ -512,7 +527,7 @@ class WebhookDelivery(db.Model):
     subscription: Mapped[WebhookSubscription] = relationship(lazy="joined", innerjoin=True)
 
 
-class WebhookAttempt(db.Model):
+class WebhookAttempt(Model):
     """The delivery log: one row per HTTP attempt, whatever its outcome."""
 
     __tablename__ = "webhook_attempts"
@@ -535,7 +550,7 @@ class WebhookAttempt(db.Model):
     event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
 
 
-class OutgoingEmail(db.Model):
+class OutgoingEmail(Model):
     """The email outbox: written with the change that calls for it, sent by the worker."""
 
     __tablename__ = "outgoing_emails"
@@ -554,7 +569,7 @@ class OutgoingEmail(db.Model):
     sent_at: Mapped[datetime | None]
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A single-use reset token, stored only as its SHA-256."""
 
     __tablename__ = "password_resets"
@@ -567,7 +582,7 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None]
 
 
-class Address(db.Model):
+class Address(Model):
     """An entry of a user's address book. Orders keep a copy (Order.shipping_address)."""
 
     __tablename__ = "addresses"
@@ -586,7 +601,7 @@ class Address(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class ShippingMethod(db.Model):
+class ShippingMethod(Model):
     __tablename__ = "shipping_methods"
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_non_negative"),
@@ -605,7 +620,7 @@ class ShippingMethod(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class TaxRate(db.Model):
+class TaxRate(Model):
     """The rate of a country, or of one region of it (which then wins over the country's)."""
 
     __tablename__ = "tax_rates"
@@ -638,7 +653,7 @@ class DiscountKind(StrEnum):
     FIXED = "fixed"
 
 
-class Discount(db.Model):
+class Discount(Model):
     """A discount code. `used` counts the orders holding it (cancelling one gives it back);
     it is only ever changed by guarded UPDATEs (app.discounts.services)."""
 
@@ -667,7 +682,7 @@ class Discount(db.Model):
 Index("uq_discounts_code_lower", func.lower(Discount.code), unique=True)
 
 
-class DiscountRedemption(db.Model):
+class DiscountRedemption(Model):
     """One use of a code by one order; deleted when the order is cancelled."""
 
     __tablename__ = "discount_redemptions"
@@ -696,7 +711,7 @@ class PaymentActionKind(StrEnum):
     REFUND_INTENT = "refund_intent"  # give back money that is not the order's payment
 
 
-class PaymentAction(db.Model):
+class PaymentAction(Model):
     """A call to the payment provider that must not be lost: written in the transaction that
     decides it (a cancellation), made by the worker after the commit, retried until done."""
 
@@ -729,7 +744,7 @@ Index(
 )
 
 
-class ProviderEvent(db.Model):
+class ProviderEvent(Model):
     """Each provider event taken into account, once: recorded in the transaction of its
     effect, so a redelivery finds it and changes nothing."""
 
@@ -779,7 +794,7 @@ class AuditAction(StrEnum):
         return self.value.split(".", 1)[0]
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One staff write (app.audit): who, what, on which target, old and new values. The
     database refuses to change an entry (a trigger made by the migration)."""
 

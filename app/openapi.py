@@ -32,9 +32,9 @@ ERROR_DETAILS = {
     503: "The database is busy; retry the request shortly.",
 }
 VALIDATION_ERRORS = {"price": ["Must have at most 2 decimal places."]}
-BEARER_AUTH = [{"bearerAuth": []}]
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 # A cart's owner: a signed-in user, or a guest with the cart's token.
-BEARER_OR_CART_TOKEN = [{"bearerAuth": []}, {"cartToken": []}]
+BEARER_OR_CART_TOKEN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"cartToken": []}]
 CART_TOKEN_HEADER = "X-Cart-Token"
 
 

@@ -1,5 +1,6 @@
 """The pagination envelope shared by every list: {items, page, per_page, total, pages}."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
 
@@ -43,7 +44,7 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
 class Page:
     """A page whose total the caller already knows (see paginate)."""
 
-    items: list
+    items: Sequence
     page: int
     per_page: int
     total: int

@@ -12,9 +12,10 @@ a word starting the name counts 3, found in the SKU 2, starting a word of the de
 import operator
 import re
 from functools import reduce
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, and_, case, func, literal_column, or_, select, text
+from sqlalchemy import Select, String, and_, case, func, literal_column, or_, select, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -55,7 +56,7 @@ def matches(terms: list[str]) -> ColumnElement[bool]:
         query = " & ".join(f"{term}:*" for term in terms)
         return literal_column("products.search_vector").op("@@")(func.to_tsquery("simple", query))
     query = " AND ".join(f'"{term}"*' for term in terms)
-    hits = (
+    hits: Select[Any] = (
         select(literal_column("rowid"))
         .select_from(text("products_fts"))
         .where(text("products_fts MATCH :fts_query").bindparams(fts_query=query))

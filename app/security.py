@@ -23,7 +23,10 @@ def register_security(app: Flask) -> None:
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # Trust exactly that many X-Forwarded-* hops; more would let clients spoof their IP.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Flask documents wrapping wsgi_app as middleware; typeshed calls it a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,

@@ -40,9 +40,9 @@ def get_address(address_id: int, user_id: int) -> Address:
 
 def create_address(user_id: int, data: dict) -> Address:
     with transaction() as session:
-        held = session.scalar(
+        held = session.execute(
             select(func.count()).select_from(Address).where(Address.user_id == user_id)
-        )
+        ).scalar_one()
         if held >= MAX_ADDRESSES:
             raise ValidationFailed(
                 {"address": [f"An address book holds at most {MAX_ADDRESSES} addresses."]}

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
-from sqlalchemy import bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -33,7 +33,7 @@ from app.auth.passwords import (
     token_hash,
     verify_password,
 )
-from app.db import db, transaction, utcnow
+from app.db import changed, db, transaction, utcnow
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.fields import bad_text
 from app.mail import queue_email_to
@@ -123,14 +123,14 @@ def ensure_admin(username: str, email: str, password: str | None) -> tuple[User,
 
 
 def builtin_role(name: BuiltinRole) -> Role:
-    return db.session.scalar(select(Role).where(Role.name == name))
+    return db.session.execute(select(Role).where(Role.name == name)).scalar_one()
 
 
 def authenticate(identifier: str, password: str) -> tuple[User, str | None]:
     """The user, and a new hash of the password when its parameters are outdated; 401 with
     one message whether the name or the password was wrong."""
     user = find_user(identifier)
-    if not verify_password(user.password_hash if user else None, password):
+    if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthorized(BAD_CREDENTIALS)
     if not user.active:
         raise Unauthorized(DEACTIVATED)  # only told to who knows the password
@@ -140,7 +140,7 @@ def authenticate(identifier: str, password: str) -> tuple[User, str | None]:
 # --- tokens ---------------------------------------------------------------------------------
 
 
-def _token_pair(user: User, family_id: str) -> tuple[dict, str]:
+def _token_pair(user: User, family_id: str) -> tuple[dict, str | None]:
     """A fresh access and refresh token of the family, and the refresh token's jti."""
     claims = {"fam": family_id}
     refresh_token = create_refresh_token(identity=user, additional_claims=claims)
@@ -192,15 +192,17 @@ def refresh(user: User, token: dict) -> dict:
     pair, refresh_jti = _token_pair(user, token["fam"])
     with transaction() as session:
         # Guarded on the jti presented: of two uses of one refresh token, one wins.
-        rotated = session.execute(
-            update(TokenFamily)
-            .where(
-                TokenFamily.id == token["fam"],
-                TokenFamily.refresh_jti == token["jti"],
-                TokenFamily.revoked_at.is_(None),
+        rotated = changed(
+            session.execute(
+                update(TokenFamily)
+                .where(
+                    TokenFamily.id == token["fam"],
+                    TokenFamily.refresh_jti == token["jti"],
+                    TokenFamily.revoked_at.is_(None),
+                )
+                .values(refresh_jti=refresh_jti)
             )
-            .values(refresh_jti=refresh_jti)
-        ).rowcount
+        )
     if rotated != 1:
         _revoke(TokenFamily.id == token["fam"])
         raise Unauthorized(REFRESH_REFUSED)
@@ -325,22 +327,24 @@ def reset_password(token: str, new_password: str) -> dict:
     )
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
         raise ValidationFailed({"token": [RESET_REFUSED]})
-    user = db.session.get(User, reset.user_id)
+    user = db.session.get_one(User, reset.user_id)
     if not user.active:
         raise ValidationFailed({"token": [RESET_REFUSED]})
     _check_policy(new_password, user.username, user.email, field="new_password")
     new_hash = hash_password(new_password)
     with transaction() as session:
         # Guarded: of two uses of one token, one wins.
-        spent = session.execute(
-            update(PasswordReset)
-            .where(
-                PasswordReset.id == reset.id,
-                PasswordReset.used_at.is_(None),
-                PasswordReset.expires_at > utcnow(),
+        spent = changed(
+            session.execute(
+                update(PasswordReset)
+                .where(
+                    PasswordReset.id == reset.id,
+                    PasswordReset.used_at.is_(None),
+                    PasswordReset.expires_at > utcnow(),
+                )
+                .values(used_at=utcnow())
             )
-            .values(used_at=utcnow())
-        ).rowcount
+        )
         if spent != 1:
             raise ValidationFailed({"token": [RESET_REFUSED]})
         set_password(user, new_hash)
@@ -350,16 +354,12 @@ def reset_password(token: str, new_password: str) -> dict:
 def prune_expired_password_resets() -> int:
     """Delete reset links past their expiry (used or not); returns how many."""
     with transaction() as session:
-        result = session.execute(
-            PasswordReset.__table__.delete().where(PasswordReset.expires_at <= utcnow())
-        )
-    return result.rowcount
+        result = session.execute(delete(PasswordReset).where(PasswordReset.expires_at <= utcnow()))
+    return changed(result)
 
 
 def prune_expired_token_families() -> int:
     """Delete families whose refresh token has expired; returns how many."""
     with transaction() as session:
-        result = session.execute(
-            TokenFamily.__table__.delete().where(TokenFamily.expires_at <= utcnow())
-        )
-    return result.rowcount
+        result = session.execute(delete(TokenFamily).where(TokenFamily.expires_at <= utcnow()))
+    return changed(result)

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.passwords import token_hash
-from app.db import db, transaction, utcnow
+from app.db import changed, db, transaction, utcnow
 from app.errors import (
     CartTokenRefused,
     Conflict,
@@ -37,7 +37,7 @@ GUEST_CART_TTL = timedelta(days=30)
 class Owner:
     """Whose cart: a user's (`CartItem.user_id`) or a guest's (`GuestCartItem.cart_id`)."""
 
-    model: type
+    model: type[CartItem] | type[GuestCartItem]
     key: str
     id: int
 
@@ -143,11 +143,11 @@ def _add(owner: Owner, product_id: int, quantity: int, price: Decimal) -> int:
 
 
 def _lines_other_than(owner: Owner, product_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(owner.model)
         .where(owner.column == owner.id, owner.model.product_id != product_id)
-    )
+    ).scalar_one()
 
 
 def _ensure_room_for(owner: Owner, product_id: int) -> None:
@@ -223,7 +223,9 @@ def merge(user_id: int, token: str) -> Cart:
         for product_id, requested in sorted(lines):
             added = _room(owner, product_id, requested)
             if added:
-                price = session.scalar(select(Product.price).where(Product.id == product_id))
+                price = session.execute(
+                    select(Product.price).where(Product.id == product_id)
+                ).scalar_one()
                 _add(owner, product_id, added, price)
             if added != requested:
                 adjustments.append(
@@ -254,4 +256,4 @@ def _room(owner: Owner, product_id: int, requested: int) -> int:
 def prune_expired_guest_carts() -> int:
     with transaction() as session:
         result = session.execute(delete(GuestCart).where(GuestCart.expires_at <= utcnow()))
-    return result.rowcount
+    return changed(result)

@@ -121,14 +121,14 @@ def delete_category(category_id: int, *, force: bool = False) -> None:
     try:
         with transaction() as session:
             category = get_category(category_id, for_update=True)
-            products = session.scalar(
+            products = session.execute(
                 select(func.count())
                 .select_from(Product)
                 .where(Product.category_id == category_id, Product.deleted_at.is_(None))
-            )
-            children = session.scalar(
+            ).scalar_one()
+            children = session.execute(
                 select(func.count()).select_from(Category).where(Category.parent_id == category_id)
-            )
+            ).scalar_one()
             if (products or children) and not force:
                 raise Conflict(
                     f"Category '{category.name}' has {_count(products, 'product', 'products')} "

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
-from app.db import db, taken, transaction
+from app.db import changed, db, taken, transaction
 from app.errors import NotFound, ValidationFailed
 from app.fields import CENT
 from app.models import AuditAction, Discount, DiscountKind, DiscountRedemption
@@ -77,26 +77,28 @@ def _used_up_by(discount: Discount, user_id: int) -> bool:
     """Whether the customer's own uses have reached the code's per-customer limit."""
     if discount.per_customer_limit is None:
         return False
-    uses = db.session.scalar(
+    uses = db.session.execute(
         select(func.count())
         .select_from(DiscountRedemption)
         .where(DiscountRedemption.discount_id == discount.id, DiscountRedemption.user_id == user_id)
-    )
+    ).scalar_one()
     return uses >= discount.per_customer_limit
 
 
 def redeem(discount: Discount, user_id: int, order_id: int) -> None:
     """Claim one use for the order, inside its transaction (see the module docstring)."""
-    claimed = db.session.execute(
-        update(Discount)
-        .where(
-            Discount.id == discount.id,
-            Discount.active,
-            (Discount.usage_limit.is_(None)) | (Discount.used < Discount.usage_limit),
+    claimed = changed(
+        db.session.execute(
+            update(Discount)
+            .where(
+                Discount.id == discount.id,
+                Discount.active,
+                (Discount.usage_limit.is_(None)) | (Discount.used < Discount.usage_limit),
+            )
+            .values(used=Discount.used + 1)
+            .execution_options(synchronize_session=False)
         )
-        .values(used=Discount.used + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         raise _refused(f"'{discount.code}' has been used up.")
     if _used_up_by(discount, user_id):

@@ -50,7 +50,7 @@ def order_email(event: Event) -> tuple[str, str, str] | None:
     breakdown.append(f"Tax: {totals['tax']}")
     body = "\n".join(
         [
-            OPENINGS[event.type].format(id=order["id"]),
+            OPENINGS[EventType(event.type)].format(id=order["id"]),
             "",
             *lines,
             "",
@@ -59,4 +59,4 @@ def order_email(event: Event) -> tuple[str, str, str] | None:
             f"Status: {order['status']}",
         ]
     )
-    return recipient, SUBJECTS[event.type].format(id=order["id"]), body + "\n"
+    return recipient, SUBJECTS[EventType(event.type)].format(id=order["id"]), body + "\n"

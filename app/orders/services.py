@@ -20,7 +20,7 @@ from app import events, inventory
 from app.audit import services as audit
 from app.auth.permissions import require
 from app.checkout import services as checkout
-from app.db import after_commit, db, transaction, utcnow
+from app.db import after_commit, changed, db, transaction, utcnow
 from app.discounts import services as discounts
 from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.fields import MAX_MONEY, RATE_PLACES
@@ -45,7 +45,7 @@ from app.payments import services as payments
 EXPIRY_BATCH = 100
 # Staff who find any order (a customer finds only his own).
 ORDER_STAFF = {Permission.ORDERS_READ, Permission.ORDERS_WRITE}
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[OrderStatus]] = {
     OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED},
     OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
     OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
@@ -129,7 +129,9 @@ def _place_order(user_id: int, plan: checkout.Plan) -> Order:
             )
             columns = {column.key: getattr(order, column.key) for column in Order.__table__.c}
             del columns["id"]
-            order.id = session.scalar(insert(Order).values(columns).returning(Order.id))
+            order.id = session.execute(
+                insert(Order).values(columns).returning(Order.id)
+            ).scalar_one()
             if discount is not None:
                 discounts.redeem(discount, user_id, order.id)
             order.items = [
@@ -220,12 +222,14 @@ def move(order: Order, new_status: OrderStatus, *, changed_by: int | None) -> bo
     if new_status not in TRANSITIONS[current]:
         return False
     session = db.session
-    moved = session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == current)
-        .values(status=new_status)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = changed(
+        session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == current)
+            .values(status=new_status)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         return False
     if new_status == OrderStatus.CANCELLED:
@@ -258,7 +262,7 @@ def expire_unpaid() -> int:
     expired = 0
     for order_id in due:
         with transaction() as session:
-            order = session.get(Order, order_id, populate_existing=True)
+            order = session.get_one(Order, order_id, populate_existing=True)
             # Read again inside the write transaction: paid meanwhile is not expired.
             if order.status == OrderStatus.PENDING:
                 expired += move(order, OrderStatus.CANCELLED, changed_by=None)

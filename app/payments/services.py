@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from app.db import db, lease_due, transaction, utcnow
+from app.db import changed, db, lease_due, transaction, utcnow
 from app.fields import bad_text
 from app.models import (
     DeliveryStatus,
@@ -173,9 +173,11 @@ def handle_stripe_webhook(payload: bytes, signature: str | None) -> None:
 def _order_id_of(intent: dict) -> int | None:
     metadata = intent.get("metadata")
     raw = metadata.get("order_id") if isinstance(metadata, dict) else None
+    if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+        return None
     try:
         order_id = int(raw)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
     return order_id if 0 < order_id < 2**63 else None
 
@@ -199,16 +201,18 @@ def _succeeded(order: Order, intent: dict) -> None:
     # events reporting the success (their ids differ), at once on several workers, one
     # queues the refund.
     unpaid = (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED)
-    refundable = db.session.execute(
-        update(Order)
-        .where(
-            Order.id == order.id,
-            Order.status == OrderStatus.CANCELLED,
-            Order.payment_status.in_(unpaid),
+    refundable = changed(
+        db.session.execute(
+            update(Order)
+            .where(
+                Order.id == order.id,
+                Order.status == OrderStatus.CANCELLED,
+                Order.payment_status.in_(unpaid),
+            )
+            .values(payment_status=PaymentStatus.SUCCEEDED)
+            .execution_options(synchronize_session=False)
         )
-        .values(payment_status=PaymentStatus.SUCCEEDED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if refundable == 1:
         queue_action(order.id, PaymentActionKind.REFUND)
 
@@ -287,13 +291,13 @@ def perform(action_id: int) -> None:
             .values(status=DeliveryStatus.DELIVERED, finished_at=utcnow(), lease_until=None)
         )
         if kind == PaymentActionKind.REFUND:
-            order = session.get(Order, order_id, populate_existing=True)
+            order = session.get_one(Order, order_id, populate_existing=True)
             order.payment_status = PaymentStatus.REFUNDED
             order.refund_reference = refund_reference
             session.flush()
             emit_order(EventType.ORDER_REFUNDED, order)
         elif kind == PaymentActionKind.REFUND_INTENT:
-            order = session.get(Order, order_id, populate_existing=True)
+            order = session.get_one(Order, order_id, populate_existing=True)
             order.payment_flagged = (f"{order.payment_flagged} Refunded as {refund_reference}.")[
                 :500
             ]
@@ -301,7 +305,7 @@ def perform(action_id: int) -> None:
 
 def _retry_later(action_id: int, error: str) -> None:
     with transaction() as session:
-        action = session.get(PaymentAction, action_id)
+        action = session.get_one(PaymentAction, action_id)
         action.attempts += 1
         action.last_error = error[:500]
         action.lease_until = None

@@ -5,6 +5,7 @@ cancellations of that intent. Imported only when PAYMENT_PROVIDER is stripe."""
 
 import time
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import stripe
 from flask import current_app
@@ -16,6 +17,10 @@ from app.payments.providers import (
     ProviderError,
     minor_units,
 )
+
+if TYPE_CHECKING:  # the library's typed parameters (local annotations only)
+    from stripe._base_address import BaseAddresses
+    from stripe.params import RefundCreateParams
 
 
 def _timestamp(signature: str | None) -> int:
@@ -31,7 +36,7 @@ class StripeProvider:
     name = "stripe"
 
     def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None):
-        addresses = {"api": api_base} if api_base else None
+        addresses: BaseAddresses | None = {"api": api_base} if api_base else None
         self.client = stripe.StripeClient(
             secret_key, base_addresses=addresses, max_network_retries=2
         )
@@ -43,7 +48,9 @@ class StripeProvider:
                 params={
                     "amount": minor_units(amount, currency),
                     "currency": currency,
-                    "payment_method_types": ["card"],
+                    # What localstripe accepts (the field notes); Stripe still takes it,
+                    # though its typed parameters no longer list it.
+                    "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
                     "metadata": {"order_id": str(order_id)},
                 },
                 options={"idempotency_key": f"order-{order_id}"},
@@ -65,7 +72,9 @@ class StripeProvider:
         return event.to_dict()
 
     def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:
-        params: dict = {"payment_intent": reference}
+        params: RefundCreateParams = {}
+        if reference is not None:
+            params["payment_intent"] = reference
         if amount is not None:  # else all of it
             params["amount"] = minor_units(amount, currency)
         try:

@@ -27,9 +27,11 @@ def price_for(method: ShippingMethod, discounted_subtotal: Decimal) -> Decimal:
 def list_available(page: int, per_page: int, country: str | None = None) -> Page:
     """Active methods (that ship to `country`), by id. The table is small: filtered here,
     the same way on both engines, rather than inside the JSON column."""
-    methods = db.session.scalars(
-        select(ShippingMethod).where(ShippingMethod.active).order_by(ShippingMethod.id)
-    ).all()
+    methods = list(
+        db.session.scalars(
+            select(ShippingMethod).where(ShippingMethod.active).order_by(ShippingMethod.id)
+        )
+    )
     if country is not None:
         methods = [method for method in methods if ships_to(method, country)]
     start = (page - 1) * per_page

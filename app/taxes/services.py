@@ -33,7 +33,8 @@ def rate_query(country: str, region: str | None):
 
 
 def rate_for(country: str, region: str | None) -> Decimal:
-    return db.session.scalar(select(rate_query(country, region).label("rate"))).quantize(NO_TAX)
+    rate = db.session.execute(select(rate_query(country, region).label("rate"))).scalar_one()
+    return rate.quantize(NO_TAX)
 
 
 def _duplicate(country: str, region: str | None) -> ValidationFailed:

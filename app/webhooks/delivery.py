@@ -208,4 +208,4 @@ def attempt_outcomes() -> dict[str, int]:
         else_="failed",
     )
     rows = db.session.execute(select(outcome, func.count()).group_by(outcome)).all()
-    return {"delivered": 0, "refused": 0, "failed": 0} | dict(rows)
+    return {"delivered": 0, "refused": 0, "failed": 0} | {kind: count for kind, count in rows}

@@ -162,7 +162,7 @@ def _resolve(host: str, port: int) -> tuple[Address, ...]:
         raise UnsafeDestination(f"The host '{host}' cannot be resolved.") from None
     addresses = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if address not in addresses:
             addresses.append(address)
     return tuple(addresses)
