@@ -1,9 +1,10 @@
-"""Assertions shared by the test modules."""
+"""Assertions and API steps shared by the test modules."""
 
 from sqlalchemy import func, insert, select
 
 from app.db import db, utcnow
 from app.models import CartItem, Permission, Product, StockMovement
+from tests.factories import DEFAULT_PASSWORD
 
 # A product's body: the original fields, and what the catalog added (tests/test_catalog.py).
 PRODUCT_FIELDS = {"id", "name", "description", "price", "stock", "created_at", "updated_at"} | {
@@ -66,3 +67,47 @@ def record_movement(product_id: int, delta: int, reason: str) -> None:
             product_id=product_id, delta=delta, reason=reason, created_at=utcnow()
         )
     )
+
+
+# --- API steps --------------------------------------------------------------------------------
+
+
+def login(client, username: str, password: str = DEFAULT_PASSWORD, **kwargs):
+    """POST /api/auth/login; the response (`kwargs` go to the test client)."""
+    return client.post(
+        "/api/auth/login", json={"username": username, "password": password}, **kwargs
+    )
+
+
+def signed_in(client, username: str, password: str = DEFAULT_PASSWORD) -> dict:
+    """A login that must succeed: its token pair."""
+    response = login(client, username, password)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def bearer(access_token: str) -> dict:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def add_to_cart(client, headers: dict, product_id: int, quantity: int = 1) -> dict:
+    """Add to the cart, which must take it; the cart."""
+    response = client.post(
+        "/api/cart", json={"product_id": product_id, "quantity": quantity}, headers=headers
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def place_order(client, headers: dict) -> dict:
+    """Check out the cart, which must succeed; the order."""
+    response = client.post("/api/orders", headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def buy(client, headers: dict, *lines: tuple[int, int]) -> dict:
+    """Put (product_id, quantity) lines in the cart and check out; the order."""
+    for product_id, quantity in lines:
+        add_to_cart(client, headers, product_id, quantity)
+    return place_order(client, headers)

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash
 from app.db import db
 from app.models import BuiltinRole, TokenFamily, User
 from tests.factories import DEFAULT_PASSWORD, roles_named
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bearer, login
 
 USER_FIELDS = {
     "id",
@@ -37,14 +37,6 @@ def registration(**overrides):
 
 def register(client, **overrides):
     return client.post("/api/auth/register", json=registration(**overrides))
-
-
-def login(client, username, password=DEFAULT_PASSWORD):
-    return client.post("/api/auth/login", json={"username": username, "password": password})
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def user_count(query):

@@ -8,19 +8,9 @@ from flask_jwt_extended import create_access_token, decode_token
 from app.db import db
 from app.models import TokenFamily, User
 from tests.factories import DEFAULT_PASSWORD
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bearer, signed_in
 
 NEW_PASSWORD = "staple-battery-horse-correct"
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def login(client, username="bob", password=DEFAULT_PASSWORD):
-    response = client.post("/api/auth/login", json={"username": username, "password": password})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def refresh(client, refresh_token):
@@ -48,7 +38,7 @@ def bob(auth):
 
 
 def test_tokens_carry_a_string_sub_a_jti_and_their_login(app, client, bob):
-    tokens = login(client)
+    tokens = signed_in(client, "bob")
     with app.app_context():
         access, refresh_ = (decode_token(tokens[k]) for k in ("access_token", "refresh_token"))
     assert access["sub"] == refresh_["sub"] == str(bob.id)
@@ -81,7 +71,7 @@ def decode_token_unverified(token):
 
 
 def test_refresh_rotates_the_refresh_token(app, client, bob):
-    first = login(client)
+    first = signed_in(client, "bob")
     second = refresh(client, first["refresh_token"]).get_json()
     assert second["refresh_token"] != first["refresh_token"]
     assert me(client, second["access_token"]).status_code == 200
@@ -90,7 +80,7 @@ def test_refresh_rotates_the_refresh_token(app, client, bob):
 
 
 def test_reusing_a_spent_refresh_token_revokes_the_whole_login(app, client, bob):
-    first = login(client)
+    first = signed_in(client, "bob")
     second = refresh(client, first["refresh_token"]).get_json()
 
     body = assert_problem(refresh(client, first["refresh_token"]), 401)
@@ -103,7 +93,7 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_login(app, client, bob)
 
 
 def test_reuse_revokes_only_that_login(client, bob):
-    victim, other = login(client), login(client)
+    victim, other = signed_in(client, "bob"), signed_in(client, "bob")
     refresh(client, victim["refresh_token"])
     assert_problem(refresh(client, victim["refresh_token"]), 401)
     assert me(client, other["access_token"]).status_code == 200
@@ -111,7 +101,7 @@ def test_reuse_revokes_only_that_login(client, bob):
 
 
 def test_refresh_of_a_deleted_user_is_401(client, bob, query):
-    tokens = login(client)
+    tokens = signed_in(client, "bob")
 
     def delete(session):
         session.delete(session.get(User, bob.id))
@@ -126,21 +116,21 @@ def test_refresh_of_a_deleted_user_is_401(client, bob, query):
 
 @pytest.mark.parametrize("presented", ["access_token", "refresh_token"])
 def test_logout_ends_the_login_access_and_refresh_alike(client, bob, presented):
-    tokens = login(client)
+    tokens = signed_in(client, "bob")
     assert client.post("/api/auth/logout", headers=bearer(tokens[presented])).status_code == 204
     assert_problem(me(client, tokens["access_token"]), 401)
     assert_problem(refresh(client, tokens["refresh_token"]), 401)
 
 
 def test_logout_keeps_the_users_other_logins(client, bob):
-    phone, laptop = login(client), login(client)
+    phone, laptop = signed_in(client, "bob"), signed_in(client, "bob")
     assert client.post("/api/auth/logout", headers=bearer(phone["access_token"])).status_code == 204
     assert me(client, laptop["access_token"]).status_code == 200
 
 
 def test_revocation_survives_a_restart(app, client, bob):
     """Stored in the database, not in the process: a new app instance refuses it too."""
-    tokens = login(client)
+    tokens = signed_in(client, "bob")
     client.post("/api/auth/logout", headers=bearer(tokens["access_token"]))
     with app.app_context():
         family = db.session.get(TokenFamily, decode_token_unverified(tokens["access_token"])["fam"])
@@ -151,7 +141,7 @@ def test_revocation_survives_a_restart(app, client, bob):
 
 
 def test_password_change_returns_a_new_login_and_ends_every_other(client, bob):
-    current, elsewhere = login(client), login(client)
+    current, elsewhere = signed_in(client, "bob"), signed_in(client, "bob")
 
     response = change_password(client, current["access_token"])
 
@@ -165,12 +155,12 @@ def test_password_change_returns_a_new_login_and_ends_every_other(client, bob):
 
 
 def test_password_change_replaces_the_password(client, bob):
-    assert change_password(client, login(client)["access_token"]).status_code == 200
+    assert change_password(client, signed_in(client, "bob")["access_token"]).status_code == 200
     assert_problem(
         client.post("/api/auth/login", json={"username": "bob", "password": DEFAULT_PASSWORD}),
         401,
     )
-    assert login(client, password=NEW_PASSWORD)["access_token"]
+    assert signed_in(client, "bob", NEW_PASSWORD)["access_token"]
 
 
 class Crash(Exception):
@@ -206,7 +196,7 @@ def test_a_password_change_failing_midway_changes_nothing(client, bob, monkeypat
     password with every old login ended; never the new password beside an old login."""
     import app.auth.services as services
 
-    tokens = login(client)
+    tokens = signed_in(client, "bob")
     monkeypatch.setattr(services, step, fail(getattr(services, step)))
 
     assert_problem(change_password(client, tokens["access_token"]), 500)
@@ -214,7 +204,7 @@ def test_a_password_change_failing_midway_changes_nothing(client, bob, monkeypat
     monkeypatch.undo()
     assert me(client, tokens["access_token"]).status_code == 200
     assert refresh(client, tokens["refresh_token"]).status_code == 200
-    assert login(client)["access_token"]  # the old password
+    assert signed_in(client, "bob")["access_token"]  # the old password
     assert_problem(
         client.post("/api/auth/login", json={"username": "bob", "password": NEW_PASSWORD}), 401
     )
@@ -233,14 +223,14 @@ def test_a_password_change_failing_midway_changes_nothing(client, bob, monkeypat
     ids=["wrong-current", "unchanged", "common", "email", "short", "long"],
 )
 def test_refused_password_change_changes_nothing(client, bob, current, new, field):
-    tokens = login(client)
+    tokens = signed_in(client, "bob")
     assert_problem(change_password(client, tokens["access_token"], current, new), 422, field)
     assert me(client, tokens["access_token"]).status_code == 200
-    assert login(client)["access_token"]  # the old password still works
+    assert signed_in(client, "bob")["access_token"]  # the old password still works
 
 
 def test_password_change_needs_an_access_token(client, bob):
-    tokens = login(client)
+    tokens = signed_in(client, "bob")
     assert_problem(change_password(client, tokens["refresh_token"]), 401)
     assert_problem(
         client.post(

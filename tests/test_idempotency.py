@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from app.db import db, utcnow
 from app.idempotency import STALE_AFTER, fingerprint
 from app.models import IdempotencyKey, Order, StockMovement
-from tests.helpers import assert_problem, cart_lines, count_rows, stock_of
+from tests.helpers import add_to_cart, assert_problem, cart_lines, count_rows, stock_of
 
 KEY = "checkout-5f0c1a7e"
 HEADER = "Idempotency-Key"
@@ -21,14 +21,6 @@ REPLAYED = "Idempotent-Replayed"
 
 def with_key(headers, key=KEY):
     return {**headers, HEADER: key}
-
-
-def add_to_cart(client, headers, product_id, quantity=1):
-    response = client.post(
-        "/api/cart", json={"product_id": product_id, "quantity": quantity}, headers=headers
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def checkout(client, headers, key=KEY, path="/api/orders", **kwargs):

@@ -8,7 +8,15 @@ from app.db import db
 from app.inventory import MAX_STOCK
 from app.models import Product, StockMovement
 from app.products.services import update_product
-from tests.helpers import PRODUCT_FIELDS, assert_problem, count_rows, record_movement, stock_of
+from tests.helpers import (
+    PRODUCT_FIELDS,
+    add_to_cart,
+    assert_problem,
+    buy,
+    count_rows,
+    record_movement,
+    stock_of,
+)
 from tests.invariants import inventory_violations
 
 MOVEMENT_KEYS = {"id", "product_id", "delta", "reason", "order_id", "user_id", "created_at"}
@@ -42,21 +50,6 @@ def movements(query, product_id) -> list[dict]:
         }
         for row in rows
     ]
-
-
-def add_to_cart(client, headers, product_id, quantity):
-    response = client.post(
-        "/api/cart", json={"product_id": product_id, "quantity": quantity}, headers=headers
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)
-
-
-def buy(client, headers, *lines):
-    for product_id, quantity in lines:
-        add_to_cart(client, headers, product_id, quantity)
-    response = client.post("/api/orders", headers=headers)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def adjust(client, headers, product_id, **payload):

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app.db import db
 from app.models import Order, Product, Role, User
-from tests.helpers import assert_problem, cart_lines, count_rows
+from tests.helpers import add_to_cart, assert_problem, cart_lines, count_rows
 
 TIMESTAMP = "2000-01-01T00:00:00+00:00"
 
@@ -38,13 +38,6 @@ def snapshot(query) -> dict[str, list[tuple]]:
 def refused(response, field: str) -> None:
     body = assert_problem(response, 422, field)
     assert field in body["detail"], body
-
-
-def add_to_cart(client, headers, product_id, quantity=1):
-    response = client.post(
-        "/api/cart", json={"product_id": product_id, "quantity": quantity}, headers=headers
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)
 
 
 # --- register -------------------------------------------------------------------------------

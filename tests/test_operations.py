@@ -16,14 +16,10 @@ import seed_data
 from app import create_app
 from app.db import db, include_object, utcnow
 from app.models import GuestCart, IdempotencyKey, PasswordReset, Product, TokenFamily, User
-from tests.helpers import assert_problem, count_rows
+from tests.helpers import assert_problem, count_rows, login
 
 STRONG_SECRET = "s" * 40
 STRONG_JWT_SECRET = "j" * 40
-
-
-def login(client, username, password):
-    return client.post("/api/auth/login", json={"username": username, "password": password})
 
 
 def create_product(client, token):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Order, OrderStatusChange, StockMovement
-from tests.helpers import assert_problem, stock_of
+from tests.helpers import assert_problem, buy, stock_of
 
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled")
 ALLOWED_MOVES = {
@@ -52,18 +52,6 @@ ENVELOPE_KEYS = {"items", "page", "per_page", "total", "pages"}
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def buy(client, headers, *lines):
-    """Put (product_id, quantity) lines in the cart and check out; returns the order JSON."""
-    for product_id, quantity in lines:
-        added = client.post(
-            "/api/cart", json={"product_id": product_id, "quantity": quantity}, headers=headers
-        )
-        assert added.status_code == 200, added.get_data(as_text=True)
-    response = client.post("/api/orders", headers=headers)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def patch_status(client, headers, order_id, status):

@@ -6,30 +6,16 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Order, OrderItem
-from tests.helpers import assert_problem, cart_lines, count_rows, stock_of
+from tests.helpers import (
+    add_to_cart,
+    assert_problem,
+    buy,
+    cart_lines,
+    count_rows,
+    place_order,
+    stock_of,
+)
 from tests.test_order_lifecycle import ORDER_KEYS
-
-
-def add_to_cart(client, headers, product_id, quantity):
-    response = client.post(
-        "/api/cart", json={"product_id": product_id, "quantity": quantity}, headers=headers
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
-
-
-def place_order(client, headers):
-    response = client.post("/api/orders", headers=headers)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()
-
-
-def buy(client, headers, *lines):
-    """Put (product_id, quantity) lines in the cart and check out; returns the order."""
-    for product_id, quantity in lines:
-        add_to_cart(client, headers, product_id, quantity)
-    return place_order(client, headers)
-
 
 # --- placing an order -------------------------------------------------------------------------
 

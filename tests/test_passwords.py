@@ -7,8 +7,7 @@ from sqlalchemy import select
 from app.auth import passwords
 from app.auth.passwords import COMMON_PASSWORDS, hash_password
 from app.models import User
-from tests.factories import DEFAULT_PASSWORD
-from tests.helpers import assert_problem, count_rows
+from tests.helpers import assert_problem, count_rows, login
 
 STRONG = "k9!vR2pw-long-enough"
 
@@ -16,10 +15,6 @@ STRONG = "k9!vR2pw-long-enough"
 def register(client, **overrides):
     payload = {"username": "alice", "email": "alice@example.com", "password": STRONG}
     return client.post("/api/auth/register", json={**payload, **overrides})
-
-
-def login(client, username="bob", password=DEFAULT_PASSWORD):
-    return client.post("/api/auth/login", json={"username": username, "password": password})
 
 
 def stored_hash(query, username):
@@ -93,18 +88,18 @@ def test_login_upgrades_a_hash_made_with_old_parameters(app, auth, client, query
     old = stored_hash(query, "bob")
     monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:2000")
 
-    assert login(client).status_code == 200
+    assert login(client, "bob").status_code == 200
 
     upgraded = stored_hash(query, "bob")
     assert upgraded != old and upgraded.startswith("pbkdf2:sha256:2000$")
-    assert login(client).status_code == 200  # the new hash checks out
+    assert login(client, "bob").status_code == 200  # the new hash checks out
 
 
 def test_login_keeps_a_current_hash(app, auth, client, query, monkeypatch):
     auth.user("bob")
     monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
     before = stored_hash(query, "bob")
-    assert login(client).status_code == 200
+    assert login(client, "bob").status_code == 200
     assert stored_hash(query, "bob") == before
 
 
@@ -112,7 +107,7 @@ def test_failed_login_never_upgrades(app, auth, client, query, monkeypatch):
     auth.user("bob")
     before = stored_hash(query, "bob")
     monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:2000")
-    assert_problem(login(client, password="wrong-password"), 401)
+    assert_problem(login(client, "bob", "wrong-password"), 401)
     assert stored_hash(query, "bob") == before
 
 
@@ -135,8 +130,8 @@ def hash_checks(monkeypatch):
 
 def test_unknown_user_costs_one_hash_check_like_a_wrong_password(app, auth, client, hash_checks):
     auth.user("bob")
-    wrong_password = assert_problem(login(client, password="wrong-password"), 401)
-    unknown_user = assert_problem(login(client, username="nobody"), 401)
+    wrong_password = assert_problem(login(client, "bob", "wrong-password"), 401)
+    unknown_user = assert_problem(login(client, "nobody"), 401)
 
     assert wrong_password == unknown_user
     with app.app_context():

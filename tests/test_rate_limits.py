@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from app import create_app
+from tests import helpers
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem
 
@@ -31,12 +32,10 @@ def limited_app(make_app):
     return make
 
 
-def login(client, username, ip="10.0.0.1", **headers):
-    return client.post(
-        "/api/auth/login",
-        json={"username": username, "password": "wrong-password"},
-        environ_base={"REMOTE_ADDR": ip},
-        headers=headers,
+def wrong_login(client, username, ip="10.0.0.1", **headers):
+    """A login with a wrong password, from `ip`."""
+    return helpers.login(
+        client, username, "wrong-password", environ_base={"REMOTE_ADDR": ip}, headers=headers
     )
 
 
@@ -59,24 +58,24 @@ def test_login_is_limited_per_username_across_addresses(limited_app, auth):
     auth.user("bob")
     client = limited_app().test_client()
     for n in range(3):
-        assert login(client, "bob", ip=f"10.0.1.{n}").status_code == 401
-    assert_limited(login(client, "BOB", ip="10.0.1.99"))  # same account, another address
-    assert login(client, "carol", ip="10.0.1.99").status_code == 401
+        assert wrong_login(client, "bob", ip=f"10.0.1.{n}").status_code == 401
+    assert_limited(wrong_login(client, "BOB", ip="10.0.1.99"))  # same account, another address
+    assert wrong_login(client, "carol", ip="10.0.1.99").status_code == 401
 
 
 def test_login_is_limited_per_address_across_usernames(limited_app):
     client = limited_app().test_client()
     for n in range(3):
-        assert login(client, f"user{n}", ip="10.0.2.1").status_code == 401
-    assert_limited(login(client, "someone-else", ip="10.0.2.1"))
-    assert login(client, "someone-else", ip="10.0.2.2").status_code == 401
+        assert wrong_login(client, f"user{n}", ip="10.0.2.1").status_code == 401
+    assert_limited(wrong_login(client, "someone-else", ip="10.0.2.1"))
+    assert wrong_login(client, "someone-else", ip="10.0.2.2").status_code == 401
 
 
 def test_a_limited_login_does_not_check_the_password(limited_app, auth):
     auth.user("bob")
     client = limited_app().test_client()
     for _ in range(3):
-        login(client, "bob")
+        wrong_login(client, "bob")
     right = client.post(
         "/api/auth/login",
         json={"username": "bob", "password": DEFAULT_PASSWORD},
@@ -132,7 +131,7 @@ def test_a_limited_write_changes_nothing(limited_app, auth, make_product, query)
 def test_limits_are_off_when_disabled(limited_app, auth):
     auth.user("bob")
     client = limited_app(RATELIMIT_ENABLED=False).test_client()
-    assert all(login(client, "bob").status_code == 401 for _ in range(10))
+    assert all(wrong_login(client, "bob").status_code == 401 for _ in range(10))
 
 
 # --- storage ----------------------------------------------------------------------------------
@@ -148,8 +147,8 @@ def test_redis_storage_is_one_budget_for_every_app_instance(limited_app):
     first = limited_app(RATELIMIT_STORAGE_URI=REDIS_URL)
     second = limited_app(RATELIMIT_STORAGE_URI=REDIS_URL)
     for client in (first.test_client(), second.test_client(), first.test_client()):
-        assert login(client, name, ip=ip).status_code == 401
-    assert_limited(login(second.test_client(), name, ip=ip))
+        assert wrong_login(client, name, ip=ip).status_code == 401
+    assert_limited(wrong_login(second.test_client(), name, ip=ip))
 
 
 def test_redis_url_selects_redis_storage(monkeypatch):
@@ -164,19 +163,24 @@ def test_redis_url_selects_redis_storage(monkeypatch):
 def test_forwarded_for_is_ignored_without_trusted_proxies(limited_app):
     client = limited_app().test_client()
     for n in range(3):
-        login(client, f"user{n}", ip="10.0.5.1", **{"X-Forwarded-For": f"203.0.113.{n}"})
+        wrong_login(client, f"user{n}", ip="10.0.5.1", **{"X-Forwarded-For": f"203.0.113.{n}"})
     # Spoofing the header does not buy a new budget.
-    assert_limited(login(client, "other", ip="10.0.5.1", **{"X-Forwarded-For": "198.51.100.7"}))
+    assert_limited(
+        wrong_login(client, "other", ip="10.0.5.1", **{"X-Forwarded-For": "198.51.100.7"})
+    )
 
 
 def test_forwarded_for_counts_behind_one_trusted_proxy(limited_app):
     client = limited_app(TRUSTED_PROXIES=1).test_client()
     proxy = "10.0.6.1"
     for n in range(3):
-        login(client, f"user{n}", ip=proxy, **{"X-Forwarded-For": "203.0.113.5"})
-    assert_limited(login(client, "other", ip=proxy, **{"X-Forwarded-For": "203.0.113.5"}))
+        wrong_login(client, f"user{n}", ip=proxy, **{"X-Forwarded-For": "203.0.113.5"})
+    assert_limited(wrong_login(client, "other", ip=proxy, **{"X-Forwarded-For": "203.0.113.5"}))
     # Another client behind the same proxy has its own budget.
-    assert login(client, "other", ip=proxy, **{"X-Forwarded-For": "203.0.113.6"}).status_code == 401
+    assert (
+        wrong_login(client, "other", ip=proxy, **{"X-Forwarded-For": "203.0.113.6"}).status_code
+        == 401
+    )
 
 
 # --- one budget per account (issue 12) ----------------------------------------------------------
@@ -187,16 +191,16 @@ def test_one_login_budget_per_account_whatever_name_is_typed(limited_app, auth):
     client = limited_app().test_client()
     typed = ["bob", "BOB@Example.com", "\uff42\uff4f\uff42"]  # the last one fullwidth
     for n, name in enumerate(typed):
-        assert login(client, name, ip=f"10.0.7.{n}").status_code == 401
-    assert_limited(login(client, "bob@example.com", ip="10.0.7.99"))
-    assert login(client, "carol", ip="10.0.7.99").status_code == 401
+        assert wrong_login(client, name, ip=f"10.0.7.{n}").status_code == 401
+    assert_limited(wrong_login(client, "bob@example.com", ip="10.0.7.99"))
+    assert wrong_login(client, "carol", ip="10.0.7.99").status_code == 401
 
 
 def test_unknown_names_share_a_budget_by_their_normalised_form(limited_app):
     client = limited_app().test_client()
     for n, name in enumerate(["ghost", "GHOST", "\uff47host"]):
-        assert login(client, name, ip=f"10.0.8.{n}").status_code == 401
-    assert_limited(login(client, " Ghost ", ip="10.0.8.99"))
+        assert wrong_login(client, name, ip=f"10.0.8.{n}").status_code == 401
+    assert_limited(wrong_login(client, " Ghost ", ip="10.0.8.99"))
 
 
 @pytest.mark.parametrize(
@@ -290,4 +294,4 @@ def test_retry_after_only_on_refusals(limited_app, auth, make_product):
     assert accepted.headers["X-RateLimit-Remaining"] == "3"
     assert "Retry-After" not in accepted.headers
     assert "Retry-After" not in client.delete("/api/cart", headers=auth.customer).headers
-    assert "Retry-After" not in login(client, "nobody").headers  # a 401
+    assert "Retry-After" not in wrong_login(client, "nobody").headers  # a 401

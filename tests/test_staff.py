@@ -19,8 +19,8 @@ from app.models import (
     TokenFamily,
     User,
 )
-from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.helpers import assert_problem, count_rows
+from tests.factories import UserFactory
+from tests.helpers import assert_problem, bearer, count_rows, login
 
 ALL_PERMISSIONS = sorted(Permission)
 USER_KEYS = {"id", "username", "email", "is_admin", "active", "roles", "permissions", "created_at"}
@@ -58,14 +58,6 @@ def make_role(client, auth, name, *permissions):
 
 def add_user(query, username, email):
     return query(lambda s: UserFactory(username=username, email=email).id)
-
-
-def login(client, username, password=DEFAULT_PASSWORD):
-    return client.post("/api/auth/login", json={"username": username, "password": password})
-
-
-def bearer(tokens) -> dict:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def ok(response, status=200):
@@ -464,7 +456,7 @@ def test_every_permission_without_the_admin_role_cannot_remove_the_only_admin(cl
 
 def test_deactivation_ends_every_login_until_activated(client, auth):
     user = auth.user("dora")
-    other = bearer(ok(login(client, "dora")))
+    other = bearer(ok(login(client, "dora"))["access_token"])
     ok(client.get("/api/auth/me", headers=user.headers))
 
     assert ok(deactivate(client, auth.admin, user.id))["active"] is False
@@ -482,7 +474,7 @@ def test_deactivation_ends_every_login_until_activated(client, auth):
     assert ok(activate(client, auth.admin, user.id))["active"] is True
     # The logins it ended stay ended; a new one works.
     assert_problem(client.get("/api/auth/me", headers=user.headers), 401)
-    me = ok(client.get("/api/auth/me", headers=bearer(ok(login(client, "dora")))))
+    me = ok(client.get("/api/auth/me", headers=bearer(ok(login(client, "dora"))["access_token"])))
     assert (me["id"], me["active"]) == (user.id, True)
 
 
