@@ -13,7 +13,7 @@ module writes either.
 - `set_level`: an admin sets an absolute level; the ledger records the difference (SET_BY_ADMIN).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, update
 
 from app.db import db, utcnow
 from app.errors import Conflict, NoLongerSold, OutOfStock
-from app.models import Order, Product, StockMovement
+from app.models import Product, StockMovement
 
 MAX_STOCK = 1_000_000_000
 
@@ -68,18 +68,20 @@ def add_products(rows: list[dict], user_id: int | None = None) -> None:
         db.session.execute(insert(StockMovement), movements)
 
 
-def take(lines: Iterable[tuple[int, int]], record_order: Callable[[list[Taken]], Order]) -> Order:
-    """Take (product_id, quantity) lines for an order; OutOfStock or NoLongerSold when a
-    product cannot give them. `record_order` writes the order from what was taken and
-    returns it; the ledger rows then name it."""
-    taken = [_take_one(product_id, quantity) for product_id, quantity in sorted(lines)]
-    order = record_order(taken)
+def take(lines: Iterable[tuple[int, int]]) -> list[Taken]:
+    """Take (product_id, quantity) lines for an order, in product-id order; OutOfStock or
+    NoLongerSold when a product cannot give them. The caller records the order from what was
+    taken, then `record_taken` writes the ledger rows naming it, in the same transaction."""
+    return [_take_one(product_id, quantity) for product_id, quantity in sorted(lines)]
+
+
+def record_taken(taken: list[Taken], order_id: int) -> None:
+    """The ledger rows of what `take` took for the order."""
     _record(
         [(line.product_id, -line.quantity) for line in taken],
         MovementReason.ORDER_PLACED,
-        order_id=order.id,
+        order_id=order_id,
     )
-    return order
 
 
 def _take_one(product_id: int, quantity: int) -> Taken:

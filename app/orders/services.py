@@ -24,7 +24,6 @@ from app.db import after_commit, changed, db, transaction, utcnow
 from app.discounts import services as discounts
 from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.fields import MAX_MONEY, RATE_PLACES
-from app.inventory import Taken
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.models import (
     AuditAction,
@@ -101,57 +100,52 @@ def _place_order(user_id: int, plan: checkout.Plan) -> Order:
         previous_prices = {row.product_id: row.price_when_added for row in rows}
         tax_rate = rows[0].tax_rate.quantize(RATE_PLACES)
 
-        def record_order(taken: list[Taken]) -> Order:
-            lines = [
-                checkout.Line(*line, previous_price=previous_prices[line.product_id])
-                for line in taken
-            ]
-            totals, discount = checkout.price(plan, lines, tax_rate, user_id, now)
-            # Prices may have risen since the cart was filled; the column holds 12 digits.
-            if totals.total > MAX_MONEY:
-                raise OrderTooLarge(totals.total)
-            order = Order(
-                user_id=user_id,
-                status=OrderStatus.PENDING,
-                subtotal=totals.subtotal,
-                discount_total=totals.discount,
-                shipping_total=totals.shipping,
-                tax_total=totals.tax,
-                total=totals.total,
-                tax_rate=tax_rate,
-                shipping_address=plan.address,
-                shipping_method_id=None if plan.method is None else plan.method.id,
-                shipping_method_name=None if plan.method is None else plan.method.name,
-                discount_id=None if discount is None else discount.id,
-                discount_code=None if discount is None else discount.code,
-                created_at=now,
-                **payments.payment_columns(totals.total),
+        taken = inventory.take([(row.product_id, row.quantity) for row in rows])
+        lines = [
+            checkout.Line(*line, previous_price=previous_prices[line.product_id]) for line in taken
+        ]
+        totals, discount = checkout.price(plan, lines, tax_rate, user_id, now)
+        # Prices may have risen since the cart was filled; the column holds 12 digits.
+        if totals.total > MAX_MONEY:
+            raise OrderTooLarge(totals.total)
+        order = Order(
+            user_id=user_id,
+            status=OrderStatus.PENDING,
+            subtotal=totals.subtotal,
+            discount_total=totals.discount,
+            shipping_total=totals.shipping,
+            tax_total=totals.tax,
+            total=totals.total,
+            tax_rate=tax_rate,
+            shipping_address=plan.address,
+            shipping_method_id=None if plan.method is None else plan.method.id,
+            shipping_method_name=None if plan.method is None else plan.method.name,
+            discount_id=None if discount is None else discount.id,
+            discount_code=None if discount is None else discount.code,
+            created_at=now,
+            **payments.payment_columns(totals.total),
+        )
+        columns = {column.key: getattr(order, column.key) for column in Order.__table__.c}
+        del columns["id"]
+        order.id = session.execute(insert(Order).values(columns).returning(Order.id)).scalar_one()
+        if discount is not None:
+            discounts.redeem(discount, user_id, order.id)
+        order.items = [
+            OrderItem(
+                product_id=line.product_id,
+                product_name=line.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
             )
-            columns = {column.key: getattr(order, column.key) for column in Order.__table__.c}
-            del columns["id"]
-            order.id = session.execute(
-                insert(Order).values(columns).returning(Order.id)
-            ).scalar_one()
-            if discount is not None:
-                discounts.redeem(discount, user_id, order.id)
-            order.items = [
-                OrderItem(
-                    product_id=line.product_id,
-                    product_name=line.name,
-                    unit_price=line.unit_price,
-                    quantity=line.quantity,
-                )
-                for line in taken
-            ]
-            session.execute(insert(OrderItem), [_item_row(order.id, item) for item in order.items])
-            # The first history row is the database's (a trigger on orders, see migrations).
-            order.status_history = [
-                OrderStatusChange(status=OrderStatus.PENDING, at=now, changed_by=user_id)
-            ]
-            emit_order(EventType.ORDER_CREATED, order)
-            return order
-
-        order = inventory.take([(row.product_id, row.quantity) for row in rows], record_order)
+            for line in taken
+        ]
+        session.execute(insert(OrderItem), [_item_row(order.id, item) for item in order.items])
+        # The first history row is the database's (a trigger on orders, see migrations).
+        order.status_history = [
+            OrderStatusChange(status=OrderStatus.PENDING, at=now, changed_by=user_id)
+        ]
+        emit_order(EventType.ORDER_CREATED, order)
+        inventory.record_taken(taken, order.id)
         # Counted once committed: a caller's transaction (an Idempotency-Key) may still undo it.
         after_commit(ORDERS_PLACED.inc)
         # The provider's payment, once the order exists for good (no lock held meanwhile).
