@@ -298,6 +298,13 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class ProviderName(StrEnum):
+    """Order.payment_provider: who takes an order's payment (PAYMENT_PROVIDER)."""
+
+    MANUAL = "manual"  # staff mark orders paid
+    STRIPE = "stripe"
+
+
 class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (Index("ix_orders_user_id_created_at", "user_id", "created_at"),)
@@ -322,7 +329,7 @@ class Order(Model):
     discount_code: Mapped[str | None] = mapped_column(String(50))
     # Its payment (of `total`): only the provider's verified word (a webhook) or an admin
     # makes it succeeded, never a client.
-    payment_provider: Mapped[str] = mapped_column(String(20), default="manual")
+    payment_provider: Mapped[str] = mapped_column(String(20), default=ProviderName.MANUAL)
     payment_status: Mapped[str] = mapped_column(String(20), default="requires_payment")
     payment_currency: Mapped[str] = mapped_column(String(3), default="usd")
     # The provider's payment (a Stripe PaymentIntent) and what the client pays it with.

@@ -10,6 +10,7 @@ from app.openapi import permission_refusal
 from app.orders import services
 from app.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
 from app.pagination import PaginationArgsSchema
+from app.payments import services as payments
 from app.routing import Blueprint
 
 blp = Blueprint("orders", __name__, url_prefix="/api/orders", description="Checkout and orders")
@@ -31,7 +32,7 @@ def place_order(options):
     """
     order = services.place_order(current_user.id, options)
     headers = {"Location": url_for("orders.get_order", order_id=order.id)}
-    if order.payment_provider != "manual":
+    if payments.starts_after_commit(order):
         # Under an Idempotency-Key the payment's client secret comes after the commit.
         answer_after_commit(lambda: (OrderSchema().dump(order), 201, headers))
     return order, headers

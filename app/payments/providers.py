@@ -12,7 +12,8 @@ from typing import Protocol
 
 from flask import current_app
 
-PROVIDERS = ("manual", "stripe")
+from app.models import ProviderName
+
 WEBHOOK_TOLERANCE_S = 300
 # Currencies without minor units (Stripe's list): an amount is sent as is.
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -35,7 +36,7 @@ class Created:
 
 
 class PaymentProvider(Protocol):
-    name: str
+    name: ProviderName
 
     def create(self, order_id: int, amount: Decimal, currency: str) -> Created | None: ...
 
@@ -52,7 +53,7 @@ def minor_units(amount: Decimal, currency: str) -> int:
 
 
 class ManualProvider:
-    name = "manual"
+    name = ProviderName.MANUAL
 
     def create(self, order_id: int, amount: Decimal, currency: str) -> None:
         return None  # paid when an admin says so
@@ -61,7 +62,7 @@ class ManualProvider:
         raise InvalidWebhook("The manual provider receives no webhooks.")
 
     def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:
-        return "manual"  # the money goes back outside the store
+        return ProviderName.MANUAL.value  # the money goes back outside the store
 
     def cancel(self, reference: str | None) -> None:
         return None
@@ -70,9 +71,10 @@ class ManualProvider:
 def check_settings(config) -> None:
     """At start-up: a provider that cannot work is refused then, not at the first order."""
     name = config["PAYMENT_PROVIDER"]
-    if name not in PROVIDERS:
-        raise RuntimeError(f"PAYMENT_PROVIDER must be one of {', '.join(PROVIDERS)}, not {name!r}")
-    if name == "stripe":
+    if name not in set(ProviderName):
+        choices = ", ".join(ProviderName)
+        raise RuntimeError(f"PAYMENT_PROVIDER must be one of {choices}, not {name!r}")
+    if name == ProviderName.STRIPE:
         missing = [key for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET") if not config[key]]
         if missing:
             raise RuntimeError(f"PAYMENT_PROVIDER=stripe needs {' and '.join(missing)}")
@@ -83,7 +85,7 @@ def provider() -> PaymentProvider:
     made = current_app.extensions.get("payment_provider")
     if made is None:
         config = current_app.config
-        if config["PAYMENT_PROVIDER"] == "stripe":
+        if config["PAYMENT_PROVIDER"] == ProviderName.STRIPE:
             # Imported here: a store on the manual provider never loads the stripe library
             # (about 14 MB in every worker).
             from app.payments.stripe_provider import StripeProvider

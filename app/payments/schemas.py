@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from app.fields import Money
-from app.models import PaymentStatus
+from app.models import PaymentStatus, ProviderName
 from app.schemas import ResponseSchema
 
 PAYMENT_STATUSES = [status.value for status in PaymentStatus]
@@ -11,7 +11,9 @@ class PaymentSchema(ResponseSchema):
     """An order's payment. `client_secret` (Stripe) is what the customer's client confirms
     the payment with (Stripe.js); `reference` is the provider's id of the payment."""
 
-    provider = ma.fields.String(metadata={"enum": ["manual", "stripe"], "example": "stripe"})
+    provider = ma.fields.String(
+        metadata={"enum": [name.value for name in ProviderName], "example": "stripe"}
+    )
     status = ma.fields.String(metadata={"enum": PAYMENT_STATUSES, "example": "requires_payment"})
     amount = Money(metadata={"example": "63.73"})
     currency = ma.fields.String(metadata={"example": "usd"})

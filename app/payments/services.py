@@ -37,10 +37,10 @@ from app.models import (
     PaymentActionKind,
     PaymentStatus,
     ProviderEvent,
+    ProviderName,
 )
 from app.payments.providers import (
     InvalidWebhook,
-    ManualProvider,
     ProviderError,
     minor_units,
     provider,
@@ -66,7 +66,7 @@ def payment_columns(total) -> dict:
 def start(order: Order) -> None:
     """Create the provider's payment of a new order (after its commit); `order` gets the
     reference and client secret. A failure is logged and left to the worker."""
-    if order.payment_status != PaymentStatus.REQUIRES_PAYMENT or order.payment_provider == "manual":
+    if not starts_after_commit(order):
         return
     try:
         created = provider().create(order.id, order.total, order.payment_currency)
@@ -95,7 +95,7 @@ def start_missing() -> int:
         .where(
             Order.status == OrderStatus.PENDING,
             Order.payment_status == PaymentStatus.REQUIRES_PAYMENT,
-            Order.payment_provider != "manual",
+            Order.payment_provider != ProviderName.MANUAL,
             Order.payment_reference.is_(None),
         )
         .limit(BATCH)
@@ -119,11 +119,20 @@ def on_status_change(order: Order, new_status: OrderStatus) -> None:
             queue_action(order.id, PaymentActionKind.CANCEL)
 
 
+def starts_after_commit(order: Order) -> bool:
+    """Whether the order's payment is made at its provider once the order has committed
+    (`start`): its reference and client secret come then."""
+    return (
+        order.payment_status == PaymentStatus.REQUIRES_PAYMENT
+        and order.payment_provider != ProviderName.MANUAL
+    )
+
+
 def staff_may_mark_paid(order: Order) -> bool:
     """Staff say an order is paid only where the store has no provider to hear it from: a
     manual payment, or nothing to pay. A provider's payment is paid by its verified word."""
     return (
-        order.payment_provider == ManualProvider.name
+        order.payment_provider == ProviderName.MANUAL
         or order.payment_status == PaymentStatus.NOT_REQUIRED
     )
 
@@ -137,7 +146,7 @@ def queue_action(order_id: int, kind: PaymentActionKind) -> None:
 
 def handle_stripe_webhook(payload: bytes, signature: str | None) -> None:
     """Verify, then apply the event once (see the module docstring). InvalidWebhook: 400."""
-    if current_app.config["PAYMENT_PROVIDER"] != "stripe":
+    if current_app.config["PAYMENT_PROVIDER"] != ProviderName.STRIPE:
         raise InvalidWebhook("Stripe payments are not enabled on this store.")
     event = provider().verify_webhook(payload, signature)
     event_id, event_type = event.get("id"), event.get("type")
@@ -153,11 +162,14 @@ def handle_stripe_webhook(payload: bytes, signature: str | None) -> None:
         with transaction() as session:
             session.execute(
                 insert(ProviderEvent).values(
-                    id=event_id, provider="stripe", type=event_type[:100], order_id=None
+                    id=event_id,
+                    provider=ProviderName.STRIPE,
+                    type=event_type[:100],
+                    order_id=None,
                 )
             )
             order = session.get(Order, order_id) if order_id is not None else None
-            if order is None or order.payment_provider != "stripe":
+            if order is None or order.payment_provider != ProviderName.STRIPE:
                 return  # not one of ours: recorded, nothing to do
             session.execute(
                 update(ProviderEvent).where(ProviderEvent.id == event_id).values(order_id=order.id)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import stripe
 from flask import current_app
 
+from app.models import ProviderName
 from app.payments.providers import (
     WEBHOOK_TOLERANCE_S,
     Created,
@@ -33,7 +34,7 @@ def _timestamp(signature: str | None) -> int:
 
 
 class StripeProvider:
-    name = "stripe"
+    name = ProviderName.STRIPE
 
     def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None):
         addresses: BaseAddresses | None = {"api": api_base} if api_base else None
