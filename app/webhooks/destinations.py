@@ -209,11 +209,21 @@ def post(
             connection.close()
             continue
         try:
-            connection.request("POST", destination.target, body=body, headers=headers)
+            # Not one byte of the body is read (urllib3 would read it whole by default).
+            connection.request(
+                "POST",
+                destination.target,
+                body=body,
+                headers=headers,
+                preload_content=False,
+                decode_content=False,
+            )
             response = connection.getresponse()
+            answer = Answer(response.status, response.headers.get("Retry-After"))
+            response.close()
             if cut.is_set():  # the deadline cut its headers short: no answer
                 break
-            return Answer(response.status, response.headers.get("Retry-After"))
+            return answer
         except (OSError, http.client.HTTPException, Urllib3Error) as failed:
             error = failed
             break  # the request may have arrived: no second address

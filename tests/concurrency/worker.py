@@ -88,6 +88,7 @@ class Receiver:
     secrets: dict[str, list[str]] = field(default_factory=dict)  # path -> secrets to try
     plans: dict[str, list] = field(default_factory=dict)  # path -> [status or (kind, arg)]
     received: list[Received] = field(default_factory=list)
+    flooded: list[int] = field(default_factory=list)  # bytes each flood got out
 
     def __post_init__(self):
         receiver = self
@@ -135,12 +136,14 @@ class Receiver:
                 self.send_response(200)
                 self.send_header("Content-Length", str(size))
                 self.end_headers()
-                chunk = b"x" * 65536
+                chunk, written = b"x" * 65536, 0
                 try:
                     for _ in range(size // len(chunk)):
                         self.wfile.write(chunk)
+                        written += len(chunk)
                 except OSError:
-                    pass
+                    pass  # the sender hung up
+                receiver.flooded.append(written)
                 self.close_connection = True
 
             def log_message(self, *args):
