@@ -123,6 +123,12 @@ class Config:
         self.WEBHOOK_RETRY_SCHEDULE = env_floats(
             "WEBHOOK_RETRY_SCHEDULE", (5, 300, 1800, 7200, 18000, 36000, 36000)
         )
+        # The same for outgoing emails and for calls to the payment provider (refunds,
+        # cancellations); after the last wait the job is failed (and logged).
+        self.EMAIL_RETRY_SCHEDULE = env_floats("EMAIL_RETRY_SCHEDULE", (30, 300, 1800, 7200))
+        self.PAYMENT_RETRY_SCHEDULE = env_floats(
+            "PAYMENT_RETRY_SCHEDULE", (10, 60, 300, 1800, 7200, 21600)
+        )
         # A delivery claimed by a worker that died is claimed again once its lease ends.
         self.OUTBOX_LEASE_SECONDS = env_float("OUTBOX_LEASE_SECONDS", 30.0)
         # How often the worker looks for due work (at most 15 s after it falls due).

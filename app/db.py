@@ -15,16 +15,15 @@ Transactions. `transaction()` is the only way to write:
 the outermost transaction has committed; it is dropped if that transaction, or the savepoint
 that registered it, rolls back.
 
-Outboxes. `lease_due(model, ...)` is how the worker claims the due rows of an outbox table
-(webhook deliveries, emails, payment actions), and `skip_locked` how a claim skips the rows
-another worker holds.
+Outboxes. `skip_locked` is how a claim (app.jobs, the outbox engine) skips the rows another
+worker holds; `changed(result)` how many rows a statement changed.
 """
 
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -37,9 +36,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     event,
-    or_,
     select,
-    update,
 )
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin, registry
@@ -183,34 +180,6 @@ def skip_locked(stmt):
     if db.engine.dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)
     return stmt
-
-
-def lease_due(model, lease: timedelta, *order_by, pending: str, batch: int = 100) -> list[int]:
-    """Lease the due rows of an outbox table (`status`, `next_attempt_at`, `lease_until`):
-    pending, due, and not leased or leased by a worker that died. Returns their ids; two
-    workers never lease one row at once."""
-    now = utcnow()
-    with transaction() as session:
-        ids = session.scalars(
-            skip_locked(
-                select(model.id)
-                .where(
-                    model.status == pending,
-                    model.next_attempt_at <= now,
-                    or_(model.lease_until.is_(None), model.lease_until < now),
-                )
-                .order_by(*order_by)
-                .limit(batch)
-            )
-        ).all()
-        if ids:
-            session.execute(
-                update(model)
-                .where(model.id.in_(ids))
-                .values(lease_until=now + lease)
-                .execution_options(synchronize_session=False)
-            )
-    return list(ids)
 
 
 def changed(result: Result[Any]) -> int:

@@ -9,19 +9,16 @@ MAIL_FOLDER (instance/mail/) as an .eml file and logged instead.
 import logging
 import os
 import smtplib
-from datetime import timedelta
 
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy import Select, insert, literal, select
 
-from app.db import db, lease_due, transaction, utcnow
+from app.db import db, transaction, utcnow
 from app.extensions import mail
+from app.jobs import claim, settle
 from app.models import DeliveryStatus, OutgoingEmail
 
-# Seconds between send attempts; after the last one the email is marked failed.
-RETRY_SCHEDULE = (30, 300, 1800, 7200)
-BATCH = 100
 log = logging.getLogger(__name__)
 
 
@@ -52,11 +49,8 @@ def queue_email_to(recipients: Select, subject: str, body: str) -> None:
 
 
 def claim_due() -> list[int]:
-    """Lease the emails that are due; returns their ids."""
-    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    return lease_due(
-        OutgoingEmail, lease, OutgoingEmail.id, pending=DeliveryStatus.PENDING, batch=BATCH
-    )
+    """Lease the emails that are due (app.jobs); returns their ids."""
+    return claim(OutgoingEmail, OutgoingEmail.id)
 
 
 def send(email_id: int) -> None:
@@ -93,17 +87,16 @@ def _write_to_folder(email_id: int, message: Message) -> None:
 
 
 def _record(email_id: int, error: str | None) -> None:
-    now = utcnow()
+    """The attempt's outcome: sent, or retried after the next step of EMAIL_RETRY_SCHEDULE,
+    or failed once it has run out."""
     with transaction() as session:
         email = session.get(OutgoingEmail, email_id, populate_existing=True)
         if email is None or email.status != DeliveryStatus.PENDING:
             return
-        email.attempts += 1
-        email.lease_until = None
-        if error is None:
-            email.status, email.sent_at = DeliveryStatus.DELIVERED, now
-        elif email.attempts > len(RETRY_SCHEDULE):
-            email.status, email.last_error = DeliveryStatus.FAILED, error
-        else:
+        if error is not None:
             email.last_error = error
-            email.next_attempt_at = now + timedelta(seconds=RETRY_SCHEDULE[email.attempts - 1])
+        settle(
+            email,
+            succeeded=error is None,
+            schedule=current_app.config["EMAIL_RETRY_SCHEDULE"],
+        )

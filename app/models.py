@@ -573,7 +573,7 @@ class OutgoingEmail(Model):
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]  # sent, or given up
 
 
 class PasswordReset(Model):

@@ -176,3 +176,21 @@ def test_an_email_the_server_refuses_is_retried_later(make_app, client, auth, or
     email = query(lambda s: s.get(OutgoingEmail, email_id))
     assert (email.status, email.attempts, email.lease_until) == ("pending", 1, None)
     assert email.last_error and email.next_attempt_at > utcnow()
+
+
+def test_every_retried_job_follows_its_schedule_setting(
+    make_app, client, auth, order_placed, query
+):
+    """Emails on EMAIL_RETRY_SCHEDULE (as deliveries on theirs, app.jobs): after its last
+    wait the job has failed, and says when."""
+    worker_app = make_app(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=1, EMAIL_RETRY_SCHEDULE=(0.0,)
+    )  # nothing listens there; one retry, at once
+    in_app(worker_app, dispatch_events)
+    for tried in (1, 2):
+        [email_id] = in_app(worker_app, mail.claim_due)
+        in_app(worker_app, lambda email_id=email_id: mail.send(email_id))
+        email = query(lambda s, email_id=email_id: s.get(OutgoingEmail, email_id))
+        assert email.attempts == tried
+    assert (email.status, email.finished_at is not None) == ("failed", True)
+    assert in_app(worker_app, mail.claim_due) == []

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.webhooks.delivery import JITTER, MAX_RETRY_AFTER, _next_wait
+from app.jobs import JITTER
+from app.webhooks.delivery import MAX_RETRY_AFTER, _next_wait
 
 SCHEDULE = (5.0, 300.0)
 

@@ -18,16 +18,15 @@
   worker after the commit (`claim_due_actions`, `perform`), with retries.
 """
 
-from datetime import timedelta
-
 from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from app.db import changed, db, lease_due, transaction, utcnow
+from app.db import changed, db, transaction
 from app.fields import bad_text
+from app.jobs import claim, settle
 from app.models import (
     DeliveryStatus,
     EventType,
@@ -47,8 +46,6 @@ from app.payments.providers import (
 )
 
 BATCH = 100
-# A provider call that fails is tried again after these waits, then given up (and logged).
-ACTION_RETRY_SCHEDULE = (10, 60, 300, 1800, 7200, 21600)
 
 
 def payment_columns(total) -> dict:
@@ -264,11 +261,8 @@ def _failed(order: Order) -> None:
 
 
 def claim_due_actions() -> list[int]:
-    """Lease the provider calls that are due; returns their ids."""
-    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    return lease_due(
-        PaymentAction, lease, PaymentAction.id, pending=DeliveryStatus.PENDING, batch=BATCH
-    )
+    """Lease the provider calls that are due (app.jobs); returns their ids."""
+    return claim(PaymentAction, PaymentAction.id)
 
 
 def perform(action_id: int) -> None:
@@ -297,11 +291,8 @@ def perform(action_id: int) -> None:
         _retry_later(action_id, str(error))
         return
     with transaction() as session:
-        session.execute(
-            update(PaymentAction)
-            .where(PaymentAction.id == action_id)
-            .values(status=DeliveryStatus.DELIVERED, finished_at=utcnow(), lease_until=None)
-        )
+        done = session.get_one(PaymentAction, action_id)
+        settle(done, succeeded=True, schedule=current_app.config["PAYMENT_RETRY_SCHEDULE"])
         if kind == PaymentActionKind.REFUND:
             order = session.get_one(Order, order_id, populate_existing=True)
             order.payment_status = PaymentStatus.REFUNDED
@@ -316,15 +307,11 @@ def perform(action_id: int) -> None:
 
 
 def _retry_later(action_id: int, error: str) -> None:
+    """After the next step of PAYMENT_RETRY_SCHEDULE, or given up (and logged) once it has
+    run out."""
     with transaction() as session:
         action = session.get_one(PaymentAction, action_id)
-        action.attempts += 1
         action.last_error = error[:500]
-        action.lease_until = None
-        if action.attempts > len(ACTION_RETRY_SCHEDULE):
-            action.status = DeliveryStatus.FAILED
-            action.finished_at = utcnow()
+        settle(action, succeeded=False, schedule=current_app.config["PAYMENT_RETRY_SCHEDULE"])
+        if action.status == DeliveryStatus.FAILED:
             current_app.logger.error("Payment action %s gave up: %s", action_id, error)
-        else:
-            wait = ACTION_RETRY_SCHEDULE[action.attempts - 1]
-            action.next_attempt_at = utcnow() + timedelta(seconds=wait)

@@ -1,34 +1,31 @@
 """Webhook delivery, run by the worker (app.worker); requests never come here.
 
-- `claim_due`: due deliveries are leased for OUTBOX_LEASE_SECONDS by a guarded update, so two
-  workers never send one at once, and at most one per subscription is in flight; a lease
-  whose worker died runs out and the delivery is claimed again.
+- `claim_due`: due deliveries are leased by the outbox engine (app.jobs), so two workers
+  never send one at once, and at most one per subscription is in flight; a lease whose
+  worker died runs out and the delivery is claimed again.
 - `attempt`: one signed POST through the SSRF guard (app.webhooks.destinations), bounded in
   total time by `attempt_deadline()` (well inside the lease), logged; 2xx delivers, 410
   disables the subscription, anything else (an error, a timeout, a redirect) waits for the
-  next step of WEBHOOK_RETRY_SCHEDULE (with jitter, and never sooner than a 429/503's
-  Retry-After) until the schedule runs out.
+  next step of WEBHOOK_RETRY_SCHEDULE (app.jobs.settle: with jitter, and never sooner than a
+  429/503's Retry-After) until the schedule runs out.
 
 Bodies are signed per Standard Webhooks with the `standardwebhooks` package: `webhook-id` is
 the event's id on every attempt; after a secret rotation both secrets sign.
 """
 
 import json
-import random
 import time
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, func, select
 from standardwebhooks.webhooks import Webhook
 
 from app.db import db, transaction, utcnow
+from app.jobs import BATCH, claim, next_wait, settle
 from app.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from app.webhooks.destinations import AttemptFailed, UnsafeDestination, post, vet
 
-BATCH = 100
-JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %
 MAX_RETRY_AFTER = timedelta(days=1)
 USER_AGENT = "flask-store-webhooks/1"
 
@@ -42,44 +39,9 @@ def attempt_deadline() -> float:
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Lease up to `limit` due deliveries, at most one per subscription and none of a
-    subscription with an attempt in flight: a slow receiver holds one sender, never all of
-    them. Returns their ids."""
-    now = utcnow()
-    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    in_flight = aliased(WebhookDelivery)
-    claimable = (
-        WebhookDelivery.status == DeliveryStatus.PENDING,
-        or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-    )
-    with transaction() as session:
-        candidates = session.scalars(
-            select(func.min(WebhookDelivery.id))
-            .where(
-                *claimable,
-                WebhookDelivery.next_attempt_at <= now,
-                ~exists().where(
-                    in_flight.subscription_id == WebhookDelivery.subscription_id,
-                    in_flight.status == DeliveryStatus.PENDING,
-                    in_flight.lease_until >= now,
-                ),
-            )
-            .group_by(WebhookDelivery.subscription_id)
-            .order_by(func.min(WebhookDelivery.id))
-            .limit(limit)
-        ).all()
-        if not candidates:
-            return []
-        # Guarded: of two workers that chose the same row, one leases it (PostgreSQL checks
-        # the WHERE again on the row the other committed).
-        return list(
-            session.scalars(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(candidates), *claimable)
-                .values(lease_until=now + lease)
-                .returning(WebhookDelivery.id)
-                .execution_options(synchronize_session=False)
-            ).all()
-        )
+    subscription with an attempt in flight (app.jobs): a slow receiver holds one sender,
+    never all of them. Returns their ids."""
+    return claim(WebhookDelivery, limit=limit, one_per="subscription_id")
 
 
 def payload(event: Event) -> str:
@@ -141,43 +103,41 @@ def _record(delivery_id, status_code, error, duration_ms, retry_after, *, final=
         delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
             return
-        delivery.attempts += 1
         session.add(
             WebhookAttempt(
                 delivery_id=delivery.id,
                 subscription_id=delivery.subscription_id,
                 event_id=delivery.event_id,
-                attempt=delivery.attempts,
+                attempt=delivery.attempts + 1,
                 status_code=status_code,
                 error=error,
                 duration_ms=duration_ms,
                 at=now,
             )
         )
-        delivery.lease_until = None
-        if status_code is not None and 200 <= status_code < 300:
-            delivery.status, delivery.finished_at = DeliveryStatus.DELIVERED, now
-            return
-        if status_code == 410:  # the receiver is gone for good
+        gone = status_code == 410  # the receiver is gone for good
+        if gone:
             delivery.subscription.active = False
-            delivery.status, delivery.finished_at = DeliveryStatus.FAILED, now
-            return
-        wait = None if final else _next_wait(delivery.attempts, status_code, retry_after)
-        if wait is None:
-            delivery.status, delivery.finished_at = DeliveryStatus.FAILED, now
-        else:
-            delivery.next_attempt_at = now + wait
+        settle(
+            delivery,
+            succeeded=status_code is not None and 200 <= status_code < 300,
+            schedule=current_app.config["WEBHOOK_RETRY_SCHEDULE"],
+            at_least=_retry_after(status_code, retry_after),
+            give_up=final or gone,
+        )
+
+
+def _retry_after(status_code: int | None, retry_after: str | None) -> timedelta | None:
+    """The wait a 429 or 503 asked for (in seconds; at most MAX_RETRY_AFTER)."""
+    if status_code in (429, 503) and retry_after and retry_after.strip().isdigit():
+        return min(timedelta(seconds=int(retry_after)), MAX_RETRY_AFTER)
+    return None
 
 
 def _next_wait(attempts: int, status_code: int | None, retry_after: str | None):
+    """The wait after the `attempts`-th failed attempt with that answer (None: no more)."""
     schedule = current_app.config["WEBHOOK_RETRY_SCHEDULE"]
-    if attempts > len(schedule):
-        return None
-    # Jitter spreads retries out; it guards no secret.
-    wait = timedelta(seconds=schedule[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER))
-    if status_code in (429, 503) and retry_after and retry_after.strip().isdigit():
-        wait = max(wait, min(timedelta(seconds=int(retry_after)), MAX_RETRY_AFTER))
-    return wait
+    return next_wait(attempts, schedule, _retry_after(status_code, retry_after))
 
 
 def backlog() -> tuple[int, float]:
