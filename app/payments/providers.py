@@ -8,6 +8,7 @@ webhook, refund, cancel. `provider()` is the one PAYMENT_PROVIDER names.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 from flask import current_app
@@ -35,12 +36,33 @@ class Created:
     client_secret: str | None
 
 
+class Outcome(StrEnum):
+    SUCCEEDED = "succeeded"  # money was received
+    FAILED = "failed"  # an attempt to pay failed; the payment may be tried again
+    OTHER = "other"  # nothing the store acts on
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A provider's verified word about a payment, in the store's terms: each adapter maps
+    its own event shapes to this (the generic service never sees them)."""
+
+    id: str  # the provider's event id: an event is applied once
+    type: str  # the provider's name for it, kept with the id
+    outcome: Outcome
+    order_id: int | None  # the order the payment says it is for
+    reference: str | None  # the provider's payment (a PaymentIntent's id)
+    amount: int | None  # received, in minor units
+    currency: str | None
+
+
 class PaymentProvider(Protocol):
     name: ProviderName
 
     def create(self, order_id: int, amount: Decimal, currency: str) -> Created | None: ...
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> dict: ...
+    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
+        """The event, verified (InvalidWebhook when it cannot be trusted)."""
 
     def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:
         """Refund `amount` of the payment (None: all of it); the refund's reference."""
@@ -58,7 +80,7 @@ class ManualProvider:
     def create(self, order_id: int, amount: Decimal, currency: str) -> None:
         return None  # paid when an admin says so
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
+    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
         raise InvalidWebhook("The manual provider receives no webhooks.")
 
     def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:

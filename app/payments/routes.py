@@ -1,6 +1,7 @@
 from flask import request
 
 from app.errors import BadRequest, ValidationFailed
+from app.models import ProviderName
 from app.openapi import error_responses
 from app.payments import services
 from app.payments.providers import InvalidWebhook
@@ -49,7 +50,9 @@ def stripe_webhook():
     if not isinstance(request.get_json(silent=True), dict):
         raise ValidationFailed({"body": ["Must be a JSON object: a Stripe event."]})
     try:
-        services.handle_stripe_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+        services.handle_webhook(
+            ProviderName.STRIPE, request.get_data(), request.headers.get("Stripe-Signature")
+        )
     except InvalidWebhook as refused:
         raise BadRequest(f"The webhook was refused: {refused}") from None
     return {"received": True}

@@ -4,15 +4,16 @@
 - `start`: after the checkout commit, the provider's payment is created (a Stripe
   PaymentIntent, idempotent by order id) and its reference and client secret stored; a call
   that fails is made again by the worker (`start_missing`).
-- `handle_stripe_webhook`: one transaction records the event id (a redelivery finds it and
-  changes nothing) with its effect. `payment_intent.succeeded` pays the order only when the
-  amount and currency match it, by the same guarded update that expiry and cancellation use
-  (exactly one of paid or cancelled wins); one that arrives for a cancelled order is refunded,
-  once however many events report it (a guarded update). A success whose intent is not the
-  order's own, or whose amount or currency differ, pays nothing: the order is flagged
-  (`payment.flagged`, staff find them with `GET /api/admin/orders?flagged=true`), a warning
-  is logged, and that intent is refunded in full, once.
-  `payment_intent.payment_failed` is recorded and the order stays payable.
+- `handle_webhook`: the provider's adapter verifies its event and maps it to a neutral
+  PaymentEvent (app.payments.providers; only the adapter knows the provider's shapes); one
+  transaction records the event id (a redelivery finds it and changes nothing) with its
+  effect. A success pays the order only when the amount and currency match it, by the same
+  guarded update that expiry and cancellation use (exactly one of paid or cancelled wins);
+  one that arrives for a cancelled order is refunded, once however many events report it (a
+  guarded update). A success whose intent is not the order's own, or whose amount or
+  currency differ, pays nothing: the order is flagged (`payment.flagged`, staff find them
+  with `GET /api/admin/orders?flagged=true`), a warning is logged, and that intent is
+  refunded in full, once. A failure is recorded and the order stays payable.
 - Calls the provider must not lose (refund a cancelled paid order, void an unpaid one) are
   rows of payment_actions, written in the transaction that decides them and made by the
   worker after the commit (`claim_due_actions`, `perform`), with retries.
@@ -25,7 +26,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.db import changed, db, transaction
-from app.fields import bad_text
 from app.jobs import claim, settle
 from app.models import (
     DeliveryStatus,
@@ -40,6 +40,8 @@ from app.models import (
 )
 from app.payments.providers import (
     InvalidWebhook,
+    Outcome,
+    PaymentEvent,
     ProviderError,
     minor_units,
     provider,
@@ -141,69 +143,45 @@ def queue_action(order_id: int, kind: PaymentActionKind) -> None:
 # --- Stripe's webhook --------------------------------------------------------------------
 
 
-def handle_stripe_webhook(payload: bytes, signature: str | None) -> None:
-    """Verify, then apply the event once (see the module docstring). InvalidWebhook: 400."""
-    if current_app.config["PAYMENT_PROVIDER"] != ProviderName.STRIPE:
-        raise InvalidWebhook("Stripe payments are not enabled on this store.")
+def handle_webhook(name: ProviderName, payload: bytes, signature: str | None) -> None:
+    """Verify the provider's event, then apply it once (see the module docstring).
+    InvalidWebhook: 400."""
+    if current_app.config["PAYMENT_PROVIDER"] != name:
+        raise InvalidWebhook(f"{name.title()} payments are not enabled on this store.")
     event = provider().verify_webhook(payload, signature)
-    event_id, event_type = event.get("id"), event.get("type")
-    if not (isinstance(event_id, str) and 0 < len(event_id) <= 255 and isinstance(event_type, str)):
-        raise InvalidWebhook("The event has no id or type.")
-    if bad_text(event_id) or bad_text(event_type):
-        raise InvalidWebhook("The event's id or type is not text the store can keep.")
-    data = event.get("data")
-    intent = data.get("object") if isinstance(data, dict) else None
-    intent = intent if isinstance(intent, dict) else {}
-    order_id = _order_id_of(intent)
     try:
         with transaction() as session:
             session.execute(
                 insert(ProviderEvent).values(
-                    id=event_id,
-                    provider=ProviderName.STRIPE,
-                    type=event_type[:100],
-                    order_id=None,
+                    id=event.id, provider=name, type=event.type, order_id=None
                 )
             )
-            order = session.get(Order, order_id) if order_id is not None else None
-            if order is None or order.payment_provider != ProviderName.STRIPE:
+            order = session.get(Order, event.order_id) if event.order_id is not None else None
+            if order is None or order.payment_provider != name:
                 return  # not one of ours: recorded, nothing to do
             session.execute(
-                update(ProviderEvent).where(ProviderEvent.id == event_id).values(order_id=order.id)
+                update(ProviderEvent).where(ProviderEvent.id == event.id).values(order_id=order.id)
             )
-            if event_type == "payment_intent.succeeded":
-                _succeeded(order, intent)
-            elif event_type == "payment_intent.payment_failed":
+            if event.outcome == Outcome.SUCCEEDED:
+                _succeeded(order, event)
+            elif event.outcome == Outcome.FAILED:
                 _failed(order)
     except IntegrityError:
-        current_app.logger.info("Stripe event %s already processed", event_id)
+        current_app.logger.info("%s event %s already processed", name.title(), event.id)
 
 
-def _order_id_of(intent: dict) -> int | None:
-    metadata = intent.get("metadata")
-    raw = metadata.get("order_id") if isinstance(metadata, dict) else None
-    if not isinstance(raw, (str, int)) or isinstance(raw, bool):
-        return None
-    try:
-        order_id = int(raw)
-    except ValueError:
-        return None
-    return order_id if 0 < order_id < 2**63 else None
-
-
-def _succeeded(order: Order, intent: dict) -> None:
+def _succeeded(order: Order, event: PaymentEvent) -> None:
     from app.orders.services import move  # orders use this module: imported when needed
 
-    intent_id = intent.get("id")
     expected = (minor_units(order.total, order.payment_currency), order.payment_currency)
-    received = (intent.get("amount_received", intent.get("amount")), intent.get("currency"))
-    own = order.payment_reference in (None, intent_id)
-    if not (isinstance(intent_id, str) and 0 < len(intent_id) <= 255 and not bad_text(intent_id)):
+    received = (event.amount, event.currency)
+    if event.reference is None:
         return  # nothing to refund by, nothing to pay: recorded only
+    own = order.payment_reference in (None, event.reference)
     if not own or received != expected:
-        _refuse_payment(order, intent_id, received, expected, own=own)
+        _refuse_payment(order, event.reference, received, expected, own=own)
         return
-    order.payment_reference = intent_id
+    order.payment_reference = event.reference
     if move(order, OrderStatus.PAID, changed_by=None):
         return
     # Paid after it expired or was cancelled: the money goes back, once. Guarded: of several
@@ -231,7 +209,8 @@ def _refuse_payment(order: Order, intent_id: str, received, expected, *, own: bo
     money back (the whole intent, once whatever the events)."""
     whose = "the order's intent" if own else f"not the order's intent ({order.payment_reference})"
     order.payment_flagged = (
-        f"Stripe reported {received[0]} {received[1]} for intent {intent_id}, {whose}; the "
+        f"{order.payment_provider.title()} reported {received[0]} {received[1]} for "
+        f"{intent_id}, {whose}; the "
         f"order is {expected[0]} {expected[1]}: not marked paid, the intent is refunded."
     )[:500]
     current_app.logger.warning("Order %s: %s", order.id, order.payment_flagged)

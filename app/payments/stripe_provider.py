@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING
 import stripe
 from flask import current_app
 
+from app.fields import bad_text
 from app.models import ProviderName
 from app.payments.providers import (
     WEBHOOK_TOLERANCE_S,
     Created,
     InvalidWebhook,
+    Outcome,
+    PaymentEvent,
     ProviderError,
     minor_units,
 )
@@ -22,6 +25,51 @@ from app.payments.providers import (
 if TYPE_CHECKING:  # the library's typed parameters (local annotations only)
     from stripe._base_address import BaseAddresses
     from stripe.params import RefundCreateParams
+
+
+OUTCOMES = {
+    "payment_intent.succeeded": Outcome.SUCCEEDED,
+    "payment_intent.payment_failed": Outcome.FAILED,
+}
+
+
+def _payment_event(event: dict) -> PaymentEvent:
+    """Stripe's event (signed, but of any shape) in the store's terms."""
+    event_id, event_type = event.get("id"), event.get("type")
+    if not (isinstance(event_id, str) and 0 < len(event_id) <= 255 and isinstance(event_type, str)):
+        raise InvalidWebhook("The event has no id or type.")
+    if bad_text(event_id) or bad_text(event_type):
+        raise InvalidWebhook("The event's id or type is not text the store can keep.")
+    data = event.get("data")
+    intent = data.get("object") if isinstance(data, dict) else None
+    intent = intent if isinstance(intent, dict) else {}
+    reference = intent.get("id")
+    if not (isinstance(reference, str) and 0 < len(reference) <= 255 and not bad_text(reference)):
+        reference = None  # nothing to pay or refund by
+    amount = intent.get("amount_received", intent.get("amount"))
+    currency = intent.get("currency")
+    return PaymentEvent(
+        id=event_id,
+        type=event_type[:100],
+        outcome=OUTCOMES.get(event_type, Outcome.OTHER),
+        order_id=_order_id_of(intent),
+        reference=reference,
+        amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+        currency=currency if isinstance(currency, str) else None,
+    )
+
+
+def _order_id_of(intent: dict) -> int | None:
+    """The order id the store put in the intent's metadata."""
+    metadata = intent.get("metadata")
+    raw = metadata.get("order_id") if isinstance(metadata, dict) else None
+    if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+        return None
+    try:
+        order_id = int(raw)
+    except ValueError:
+        return None
+    return order_id if 0 < order_id < 2**63 else None
 
 
 def _timestamp(signature: str | None) -> int:
@@ -60,7 +108,7 @@ class StripeProvider:
             raise ProviderError(f"Stripe refused the payment intent: {error}") from error
         return Created(intent.id, intent.client_secret)
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
+    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
         try:
             event = stripe.Webhook.construct_event(
                 payload, signature, self.webhook_secret, WEBHOOK_TOLERANCE_S
@@ -70,7 +118,7 @@ class StripeProvider:
         # The library refuses old timestamps only; one from the future is as untrustworthy.
         if _timestamp(signature) > time.time() + WEBHOOK_TOLERANCE_S:
             raise InvalidWebhook("Timestamp outside the tolerance zone (in the future)")
-        return event.to_dict()
+        return _payment_event(event.to_dict())
 
     def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:
         params: RefundCreateParams = {}
