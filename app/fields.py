@@ -11,10 +11,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from app.models import Permission
+from app.money import CENT, MAX_MONEY, RATE_PLACES, money_text
 
-CENT = Decimal("0.01")
-# The largest amount a Numeric(12, 2) column holds: any stored price or order total.
-MAX_MONEY = Decimal("9999999999.99")
 FLOAT_TOLERANCE = Decimal("1e-9")
 PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 # What a request may send, what a stored amount looks like, and a computed one (a cart total
@@ -69,7 +67,7 @@ class Money(ma.fields.Decimal):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return format(Decimal(value).quantize(CENT), "f")
+        return money_text(value)
 
 
 def id_field(**kwargs) -> ma.fields.Integer:
@@ -195,7 +193,6 @@ _COUNTRY_SET = frozenset(COUNTRY_CODES)
 
 
 RATE_PATTERN = r"^0(\.[0-9]{1,4})?$"
-RATE_PLACES = Decimal("0.0001")
 
 
 class Rate(ma.fields.Decimal):

@@ -24,8 +24,8 @@ from app.errors import (
     OutOfStock,
     ValidationFailed,
 )
-from app.fields import MAX_MONEY
 from app.models import CartItem, GuestCart, GuestCartItem, Product
+from app.money import MAX_MONEY
 from app.products.services import get_product
 
 MAX_CART_LINES = 100  # different products in one cart

@@ -17,7 +17,7 @@ no method) pays the rate of STORE_COUNTRY. Prices are tax-exclusive.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask import current_app
 
@@ -26,8 +26,8 @@ from app.cart.services import get_cart, user_cart
 from app.db import db, utcnow
 from app.discounts import services as discounts
 from app.errors import EmptyCart, NotFound, PriceChanged, ValidationFailed
-from app.fields import CENT
 from app.models import Discount, ShippingMethod
+from app.money import round_money
 from app.shipping.services import price_for, ships_to
 from app.taxes.services import rate_for, rate_query
 
@@ -154,7 +154,7 @@ def price(
         off = discounts.amount_off(discount, subtotal)
     shipping = ZERO if plan.method is None else price_for(plan.method, subtotal - off)
     taxable = subtotal - off + shipping
-    tax = (taxable * tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    tax = round_money(taxable * tax_rate)
     totals = Totals(subtotal, off, shipping, tax, taxable + tax)
     if plan.expected_total is not None and totals.total != plan.expected_total:
         raise PriceChanged(plan.expected_total, totals.as_json(), changed_lines(lines))

@@ -8,7 +8,7 @@ the order gives the use back (`release`).
 """
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from app.audit import services as audit
 from app.db import changed, db, taken, transaction
 from app.errors import NotFound, ValidationFailed
-from app.fields import CENT
 from app.models import AuditAction, Discount, DiscountKind, DiscountRedemption
+from app.money import round_money
 from app.pagination import paginate
 
 FIELD = "discount_code"
@@ -67,7 +67,7 @@ def usable(code: str, user_id: int, subtotal: Decimal, now: datetime) -> Discoun
 def amount_off(discount: Discount, subtotal: Decimal) -> Decimal:
     """Percentages round half-up to the cent; nothing takes the subtotal below zero."""
     if discount.kind == DiscountKind.PERCENTAGE:
-        off = (subtotal * discount.value / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        off = round_money(subtotal * discount.value / 100)
     else:
         off = discount.value
     return min(off, subtotal)

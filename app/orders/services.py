@@ -23,7 +23,6 @@ from app.checkout import services as checkout
 from app.db import after_commit, changed, db, transaction, utcnow
 from app.discounts import services as discounts
 from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
-from app.fields import MAX_MONEY, RATE_PLACES
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.models import (
     AuditAction,
@@ -37,6 +36,7 @@ from app.models import (
     Permission,
     User,
 )
+from app.money import MAX_MONEY, RATE_PLACES
 from app.orders.schemas import OrderSchema
 from app.pagination import paginate
 from app.payments import services as payments

@@ -16,10 +16,6 @@ from flask import current_app
 from app.models import ProviderName
 
 WEBHOOK_TOLERANCE_S = 300
-# Currencies without minor units (Stripe's list): an amount is sent as is.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()  # noqa: SIM905
-)
 
 
 class InvalidWebhook(Exception):
@@ -68,10 +64,6 @@ class PaymentProvider(Protocol):
         """Refund `amount` of the payment (None: all of it); the refund's reference."""
 
     def cancel(self, reference: str | None) -> None: ...
-
-
-def minor_units(amount: Decimal, currency: str) -> int:
-    return int(amount) if currency in ZERO_DECIMAL_CURRENCIES else int(amount * 100)
 
 
 class ManualProvider:

@@ -38,12 +38,12 @@ from app.models import (
     ProviderEvent,
     ProviderName,
 )
+from app.money import minor_units
 from app.payments.providers import (
     InvalidWebhook,
     Outcome,
     PaymentEvent,
     ProviderError,
-    minor_units,
     provider,
 )
 

@@ -12,6 +12,7 @@ from flask import current_app
 
 from app.fields import bad_text
 from app.models import ProviderName
+from app.money import minor_units
 from app.payments.providers import (
     WEBHOOK_TOLERANCE_S,
     Created,
@@ -19,7 +20,6 @@ from app.payments.providers import (
     Outcome,
     PaymentEvent,
     ProviderError,
-    minor_units,
 )
 
 if TYPE_CHECKING:  # the library's typed parameters (local annotations only)

@@ -4,7 +4,7 @@ documents it and uses it; tests/test_catalog.py checks the two agree for every p
 
 from typing import NamedTuple
 
-from app.fields import CENT
+from app.money import money_text
 
 
 class CategoryRef(NamedTuple):
@@ -20,7 +20,7 @@ def product_body(product, category) -> dict:
         "id": product.id,
         "name": product.name,
         "description": product.description,
-        "price": format(product.price.quantize(CENT), "f"),
+        "price": money_text(product.price),
         "stock": product.stock,
         "sku": product.sku,
         "slug": product.slug,
