@@ -90,8 +90,7 @@ def _take_one(product_id: int, quantity: int) -> Taken:
         update(Product)
         .where(
             Product.id == product_id,
-            Product.deleted_at.is_(None),
-            Product.is_active,
+            Product.listed(),
             Product.stock >= quantity,
         )
         .values(stock=Product.stock - quantity, updated_at=now)

@@ -3,12 +3,13 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
+    ColumnElement,
     ForeignKey,
     Index,
     LargeBinary,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     event,
     func,
     select,
@@ -214,6 +216,17 @@ class Product(Model):
     deleted_at: Mapped[datetime | None] = mapped_column(index=True)
 
     category: Mapped[Category | None] = relationship(lazy="joined")
+
+    # "A listed product": the one rule of what customers see and buy, in SQL and on a loaded
+    # product or a row of its columns. Staff may also see inactive ones (include_inactive).
+    @staticmethod
+    def listed(*, include_inactive: bool = False) -> ColumnElement[bool]:
+        not_deleted = Product.deleted_at.is_(None)
+        return not_deleted if include_inactive else and_(not_deleted, Product.is_active)
+
+    @staticmethod
+    def is_listed(product: Any, *, include_inactive: bool = False) -> bool:
+        return product.deleted_at is None and (product.is_active or include_inactive)
 
 
 # SKUs are unique case-insensitively. The name-sort index is per engine (catalog migration).

@@ -240,7 +240,7 @@ def merge(user_id: int, token: str) -> Cart:
 def _room(owner: Owner, product_id: int, requested: int) -> int:
     """How many of `requested` the user's line can take: within the stock and the caps."""
     product = db.session.get(Product, product_id)
-    if product is None or product.deleted_at is not None or not product.is_active:
+    if product is None or not Product.is_listed(product):
         return 0
     held = db.session.scalar(
         select(owner.model.quantity).where(

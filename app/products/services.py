@@ -34,8 +34,7 @@ SORTS = ("id", "name", "-name", "price", "-price", "created_at", "-created_at", 
 
 def active_products(*, include_inactive: bool = False):
     """Products not deleted; customers see only the active ones."""
-    stmt = select(Product).where(Product.deleted_at.is_(None))
-    return stmt if include_inactive else stmt.where(Product.is_active)
+    return select(Product).where(Product.listed(include_inactive=include_inactive))
 
 
 def _sort_keys(sort: str, terms: list[str]) -> list:
@@ -99,26 +98,18 @@ def list_products(
 def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
     """A product not deleted (and active unless `include_inactive`)."""
     product = db.session.get(Product, product_id)
-    if (
-        product is None
-        or product.deleted_at is not None
-        or not (product.is_active or include_inactive)
-    ):
+    if product is None or not Product.is_listed(product, include_inactive=include_inactive):
         raise NotFound(f"Product {product_id} was not found.")
     return product
 
 
 # A product page read as one row on the session's connection (no ORM objects, no ORM
 # statement handling): products are the catalog's hot path.
-PRODUCT_ROW = (
-    select(
-        *Product.__table__.c,
-        Category.name.label("category_name"),
-        Category.slug.label("category_slug"),
-    )
-    .outerjoin(Category, Category.id == Product.category_id)
-    .where(Product.deleted_at.is_(None))
-)
+PRODUCT_ROW = select(
+    *Product.__table__.c,
+    Category.name.label("category_name"),
+    Category.slug.label("category_slug"),
+).outerjoin(Category, Category.id == Product.category_id)
 BY_ID = PRODUCT_ROW.where(Product.id == bindparam("product_id"))
 BY_SLUG = PRODUCT_ROW.where(Product.slug == bindparam("slug"))
 
@@ -126,7 +117,7 @@ BY_SLUG = PRODUCT_ROW.where(Product.slug == bindparam("slug"))
 def _page(statement, parameters: dict, include_inactive: bool) -> dict | None:
     """The body of the product `statement` finds, if it is active or `include_inactive`."""
     row = db.session.connection().execute(statement, parameters).first()
-    if row is None or not (row.is_active or include_inactive):
+    if row is None or not Product.is_listed(row, include_inactive=include_inactive):
         return None
     category = None
     if row.category_id is not None:
