@@ -67,10 +67,11 @@ test: lint audit-code audit-deps-if-reachable ## lint, audits, the suite on SQLi
 # which fails where only the package registries are reachable. CodeBuild has no published schema.
 CI_FILES := .github/workflows/ci.yml buildspec.yml
 
-lint: install ## ruff, mypy, hadolint, yamllint, the CI workflow's schema
+lint: install ## ruff, mypy, import-linter, hadolint, yamllint, the CI workflow's schema
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint --strict $(CI_FILES)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml

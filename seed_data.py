@@ -34,8 +34,8 @@ from sqlalchemy import func, inspect, select, text
 
 from app import create_app, inventory
 from app.auth.services import ensure_admin
-from app.db import db, transaction
-from app.models import Category, Discount, Product, Role, ShippingMethod, TaxRate
+from app.platform.db import db, transaction
+from app.platform.models import Category, Discount, Product, Role, ShippingMethod, TaxRate
 from app.slugs import MAX_SLUG_LENGTH
 
 DEMO_ADMIN_PASSWORD = "admin-password"

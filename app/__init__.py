@@ -52,12 +52,12 @@ def _configure_database(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
     from app.caching import init_catalog_cache
-    from app.db import db
     from app.extensions import api, jwt, limiter, mail, migrate
     from app.fields import Int64Converter, Money
     from app.metrics import init_metrics
     from app.openapi import CART_TOKEN_HEADER, id_path_schema, register_country_code
     from app.payments.providers import check_settings as check_payment_settings
+    from app.platform.db import db
 
     app.url_map.converters["int"] = Int64Converter
     db.init_app(app)

@@ -132,12 +132,13 @@ class CatalogCache:
     def _connect(self):
         """A pool connection kept for version reads, each in its own implicit transaction
         (autocommit): no BEGIN or ROLLBACK round trips, the latest commit always seen."""
-        from app.db import db
+        from app.platform.db import db
 
         with self.app.app_context():
             connection = db.engine.raw_connection()
         driver = connection.driver_connection
-        if hasattr(driver, "autocommit"):  # psycopg; SQLite's is autocommit already (app.db)
+        # psycopg; SQLite's is autocommit already (app.platform.db).
+        if hasattr(driver, "autocommit"):
             driver.autocommit = True
         return connection
 

@@ -12,7 +12,7 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.money import MAX_MONEY
+from app.platform.money import MAX_MONEY
 from app.schemas import ResponseSchema
 
 PROBLEM_MIMETYPE = "application/problem+json"

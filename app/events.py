@@ -9,8 +9,8 @@ import uuid
 
 from sqlalchemy import insert
 
-from app.db import db, utcnow
-from app.models import Event, EventType
+from app.platform.db import db, utcnow
+from app.platform.models import Event, EventType
 
 
 def new_event_id() -> str:

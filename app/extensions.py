@@ -1,6 +1,6 @@
 """Extension singletons, created once and bound to the app in create_app.
 
-The database (`db`) is the database layer's own: app.db.
+The database (`db`) is the database layer's own: app.platform.db.
 """
 
 from flask_jwt_extended import JWTManager

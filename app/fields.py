@@ -10,8 +10,8 @@ from marshmallow import validate
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-from app.models import Permission
-from app.money import CENT, MAX_MONEY, RATE_PLACES, money_text
+from app.platform.models import Permission
+from app.platform.money import CENT, MAX_MONEY, RATE_PLACES, money_text
 
 FLOAT_TOLERANCE = Decimal("1e-9")
 PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")

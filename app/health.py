@@ -4,8 +4,8 @@ import marshmallow as ma
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import db
 from app.errors import problem
+from app.platform.db import db
 from app.routing import Blueprint
 from app.schemas import ResponseSchema
 

@@ -27,15 +27,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from app.db import changed, db, transaction, utcnow
 from app.errors import (
     ApiError,
     Conflict,
     ValidationFailed,
     problem_from_http_exception,
 )
-from app.models import IdempotencyKey
 from app.openapi import error_responses, header_parameter
+from app.platform.db import changed, db, transaction, utcnow
+from app.platform.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

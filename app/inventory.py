@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 from sqlalchemy import insert, select, update
 
-from app.db import db, utcnow
 from app.errors import Conflict, NoLongerSold, OutOfStock
-from app.models import Product, StockMovement
+from app.platform.db import db, utcnow
+from app.platform.models import Product, StockMovement
 
 MAX_STOCK = 1_000_000_000
 

@@ -22,8 +22,8 @@ from flask import current_app
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from app.db import skip_locked, transaction, utcnow
-from app.models import DeliveryStatus
+from app.platform.db import skip_locked, transaction, utcnow
+from app.platform.models import DeliveryStatus
 
 BATCH = 100
 JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %

@@ -14,10 +14,10 @@ from flask import current_app
 from flask_mail import Message
 from sqlalchemy import Select, insert, literal, select
 
-from app.db import db, transaction, utcnow
 from app.extensions import mail
 from app.jobs import claim, settle
-from app.models import DeliveryStatus, OutgoingEmail
+from app.platform.db import db, transaction, utcnow
+from app.platform.models import DeliveryStatus, OutgoingEmail
 
 log = logging.getLogger(__name__)
 

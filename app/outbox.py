@@ -4,10 +4,10 @@ for one (app.orders.emails), in one transaction with the event's dispatched_at."
 
 from sqlalchemy import insert, select, update
 
-from app.db import skip_locked, transaction, utcnow
 from app.mail import queue_email
-from app.models import Event, WebhookDelivery, WebhookSubscription
 from app.orders.emails import order_email
+from app.platform.db import skip_locked, transaction, utcnow
+from app.platform.models import Event, WebhookDelivery, WebhookSubscription
 
 BATCH = 100
 

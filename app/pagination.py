@@ -7,8 +7,8 @@ from math import ceil
 import marshmallow as ma
 from sqlalchemy import Select
 
-from app.db import db
 from app.fields import QueryInteger
+from app.platform.db import db
 from app.schemas import ResponseSchema
 
 MAX_PER_PAGE = 100

@@ -20,8 +20,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.db import db
-from app.models import Product
+from app.platform.db import db
+from app.platform.models import Product
 
 MAX_TERMS = 10
 _WORD = re.compile(r"\w+")

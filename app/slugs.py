@@ -3,7 +3,7 @@
 from slugify import slugify
 from sqlalchemy import select
 
-from app.db import db
+from app.platform.db import db
 
 MAX_SLUG_LENGTH = 100
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

@@ -17,7 +17,7 @@ from bench.store import CAPTURE_PRODUCTS, CAPTURE_USER, COMMIT, ROLLBACK
 def _connect(url: str):
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # What the app's connect hook sets (app/db.py).
+        # What the app's connect hook sets (app/platform/db.py).
         conn = sqlite3.connect(parsed.database, isolation_level=None, timeout=5)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA journal_mode=WAL")

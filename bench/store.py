@@ -74,8 +74,8 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
     from app import create_app
     from app.auth.passwords import hash_password
     from app.auth.services import issue_tokens
-    from app.db import db
-    from app.models import (
+    from app.platform.db import db
+    from app.platform.models import (
         BuiltinRole,
         Order,
         OrderItem,
@@ -168,7 +168,7 @@ def _buyer_products(db, Product, count: int) -> list[int]:
 
 
 def db_dispose(app) -> None:
-    from app.db import db
+    from app.platform.db import db
 
     with app.app_context():
         db.engine.dispose()
@@ -179,8 +179,8 @@ def capture_checkout(url: str) -> dict:
     order), captured from the app for a dedicated customer; per request, in order."""
     from app import create_app
     from app.auth.services import issue_tokens
-    from app.db import db
-    from app.models import Product, User
+    from app.platform.db import db
+    from app.platform.models import Product, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     with app.app_context():
@@ -233,8 +233,8 @@ def ceiling_buyers(url: str, count: int) -> list[dict]:
     """Customers for the database ceiling, each with a live login and three products."""
     from app import create_app
     from app.auth.services import issue_tokens
-    from app.db import db
-    from app.models import Product, User
+    from app.platform.db import db
+    from app.platform.models import Product, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     buyers = []

@@ -4,7 +4,7 @@ from alembic import context
 from flask import current_app
 from sqlalchemy.types import TypeDecorator
 
-from app.db import include_object
+from app.platform.db import include_object
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -83,7 +83,7 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     def render_item(type_, obj, autogen_context):
-        # Custom column types (app.db.UTCDateTime) are stored as their base type.
+        # Custom column types (app.platform.db.UTCDateTime) are stored as their base type.
         if type_ == "type" and isinstance(obj, TypeDecorator):
             return f"sa.{obj.impl!r}"
         return False

@@ -14,9 +14,9 @@ from sqlalchemy import event, text
 
 from app import create_app
 from app.auth.services import issue_tokens
-from app.db import db
 from app.extensions import limiter
-from app.models import BuiltinRole, Role, builtin_role_rows
+from app.platform.db import db
+from app.platform.models import BuiltinRole, Role, builtin_role_rows
 from app.products.schemas import ProductSchema
 from app.products.services import create_product
 from tests.databases import fresh_database

@@ -6,8 +6,8 @@ import factory
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from app.db import db
-from app.models import BuiltinRole, Product, Role, User
+from app.platform.db import db
+from app.platform.models import BuiltinRole, Product, Role, User
 
 DEFAULT_PASSWORD = "correct-horse-battery"
 _FAST_HASH = generate_password_hash(DEFAULT_PASSWORD, method="pbkdf2:sha256:1000")

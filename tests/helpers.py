@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, insert, select
 
-from app.db import db, utcnow
-from app.models import CartItem, Permission, Product, StockMovement
+from app.platform.db import db, utcnow
+from app.platform.models import CartItem, Permission, Product, StockMovement
 from tests.factories import DEFAULT_PASSWORD
 
 # A product's body: the original fields, and what the catalog added (tests/test_catalog.py).

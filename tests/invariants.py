@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app.inventory import MovementReason
-from app.models import (
+from app.platform.models import (
     Discount,
     DiscountRedemption,
     Order,

@@ -8,7 +8,7 @@ from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.auth.identity import InvalidIdentity, login_key, normalize_email
-from app.db import db
+from app.platform.db import db
 from tests.databases import fresh_database
 from tests.factories import DEFAULT_PASSWORD
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.models import Address
+from app.platform.models import Address
 from tests.helpers import assert_problem, count_rows
 
 HOME = {

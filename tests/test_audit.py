@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.models import AuditEntry, WebhookSubscription
+from app.platform.models import AuditEntry, WebhookSubscription
 from tests.helpers import assert_problem
 from tests.test_authorization import (
     ADMIN,
@@ -229,7 +229,7 @@ AUDITED = {
 
 
 def role_id(name: str):
-    from app.models import Role
+    from app.platform.models import Role
 
     return lambda s: s.scalar(select(Role.id).where(Role.name == name))
 

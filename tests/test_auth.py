@@ -10,8 +10,8 @@ from flask_jwt_extended import create_access_token, decode_token
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from app.db import db
-from app.models import BuiltinRole, TokenFamily, User
+from app.platform.db import db
+from app.platform.models import BuiltinRole, TokenFamily, User
 from tests.factories import DEFAULT_PASSWORD, roles_named
 from tests.helpers import assert_problem, bearer, login
 

@@ -5,8 +5,8 @@ import jwt as pyjwt
 import pytest
 from flask_jwt_extended import create_access_token, decode_token
 
-from app.db import db
-from app.models import TokenFamily, User
+from app.platform.db import db
+from app.platform.models import TokenFamily, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem, bearer, signed_in
 

@@ -43,8 +43,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from app.db import db
-from app.models import (
+from app.platform.db import db
+from app.platform.models import (
     BUILTIN_ROLES,
     Address,
     BuiltinRole,

@@ -12,8 +12,8 @@ from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.db import db
-from app.models import Category, Product
+from app.platform.db import db
+from app.platform.models import Category, Product
 from app.products.services import create_product
 from tests.databases import fresh_database
 from tests.factories import roles_named
@@ -525,7 +525,7 @@ def run_parity_queries(client, admin_headers) -> list[tuple]:
 
 def answers(url: str, **settings) -> list[tuple]:
     from app.auth.services import issue_tokens
-    from app.models import User
+    from app.platform.models import User
 
     other = create_app({"SQLALCHEMY_DATABASE_URI": url, **settings})
     try:

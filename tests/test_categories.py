@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from app.models import Category, Product
+from app.platform.models import Category, Product
 from tests.helpers import assert_problem
 
 CATEGORY_FIELDS = {"id", "name", "slug", "parent_id", "description", "created_at", "updated_at"}

@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db, utcnow
-from app.models import CartItem, Discount, Event, Order
 from app.orders.emails import order_email
+from app.platform.db import db, utcnow
+from app.platform.models import CartItem, Discount, Event, Order
 from tests.helpers import assert_problem, cart_lines, stock_of
 from tests.invariants import inventory_violations
 

@@ -1,10 +1,10 @@
-"""The unit of work (app.db): nesting, after-commit side effects, SQLite's BEGIN choice."""
+"""The unit of work (app.platform.db): nesting, after-commit side effects, SQLite's BEGIN choice."""
 
 import pytest
 from sqlalchemy import event, inspect, select
 
-from app.db import after_commit, db, transaction
-from app.models import Category, User
+from app.platform.db import after_commit, db, transaction
+from app.platform.models import Category, User
 from tests.factories import UserFactory
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.models import Discount
+from app.platform.models import Discount
 from tests.helpers import assert_problem, count_rows
 
 WELCOME = {"code": "WELCOME10", "kind": "percentage", "value": "10"}

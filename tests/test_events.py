@@ -5,7 +5,7 @@ none."""
 import pytest
 from sqlalchemy import select
 
-from app.models import Event
+from app.platform.models import Event
 from tests.helpers import assert_problem
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from app.cart.services import prune_expired_guest_carts
-from app.db import utcnow
-from app.models import GuestCart, GuestCartItem
+from app.platform.db import utcnow
+from app.platform.models import GuestCart, GuestCartItem
 from tests.helpers import assert_problem, cart_lines
 
 

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.db import db
 from app.inventory import MAX_STOCK
-from app.models import Product, StockMovement
+from app.platform.db import db
+from app.platform.models import Product, StockMovement
 from app.products.services import update_product
 from tests.helpers import (
     PRODUCT_FIELDS,

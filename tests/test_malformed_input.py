@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from app.models import CartItem, Order, Product, StockMovement, User
+from app.platform.models import CartItem, Order, Product, StockMovement, User
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem, cart_lines, count_rows, stock_of
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db
-from app.models import Order, Product, Role, User
+from app.platform.db import db
+from app.platform.models import Order, Product, Role, User
 from tests.helpers import add_to_cart, assert_problem, cart_lines, count_rows
 
 TIMESTAMP = "2000-01-01T00:00:00+00:00"

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.auth.services import issue_tokens
-from app.db import db, include_object
-from app.models import User
+from app.platform.db import db, include_object
+from app.platform.models import User
 from tests.databases import fresh_database
 
 FIRST_REVISION = "eb3eefba045b"

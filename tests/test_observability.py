@@ -12,8 +12,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from app.db import utcnow
-from app.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from app.platform.db import utcnow
+from app.platform.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tests.helpers import assert_problem
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")

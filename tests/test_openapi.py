@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from app import create_app
-from app.db import db
+from app.platform.db import db
 
 COMMITTED_SPEC = Path(__file__).resolve().parents[1] / "openapi.json"
 TAGS = {

@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from app.auth.schemas import RESET_TOKEN_EXAMPLE
 from app.cart.schemas import CART_TOKEN_EXAMPLE
-from app.db import db, utcnow
-from app.models import GuestCart, PasswordReset, User, WebhookDelivery
+from app.platform.db import db, utcnow
+from app.platform.models import GuestCart, PasswordReset, User, WebhookDelivery
 from seed_data import seed_catalog, seed_checkout, seed_roles
 from tests.test_openapi import COMMITTED_SPEC, METHODS, operations, resolve
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import scoped_session
 import config
 import seed_data
 from app import create_app
-from app.db import db, include_object, utcnow
-from app.models import GuestCart, IdempotencyKey, PasswordReset, Product, TokenFamily, User
+from app.platform.db import db, include_object, utcnow
+from app.platform.models import GuestCart, IdempotencyKey, PasswordReset, Product, TokenFamily, User
 from tests.helpers import assert_problem, count_rows, login
 
 STRONG_SECRET = "s" * 40

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Order, OrderStatusChange, StockMovement
+from app.platform.models import Order, OrderStatusChange, StockMovement
 from tests.helpers import assert_problem, buy, stock_of
 
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled")

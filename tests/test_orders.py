@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import Order, OrderItem
+from app.platform.models import Order, OrderItem
 from tests.helpers import (
     add_to_cart,
     assert_problem,

@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import select, update
 
 from app import mail
-from app.db import utcnow
-from app.models import (
+from app.outbox import dispatch_events
+from app.platform.db import utcnow
+from app.platform.models import (
     Event,
     OutgoingEmail,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
-from app.outbox import dispatch_events
 from app.webhooks.delivery import attempt, claim_due
 from tests.concurrency.worker import Receiver
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.db import utcnow
-from app.models import OutgoingEmail, PasswordReset
+from app.platform.db import utcnow
+from app.platform.models import OutgoingEmail, PasswordReset
 from tests.helpers import assert_problem
 
 NEW_PASSWORD = "staple-battery-horse-correct"
@@ -189,7 +189,7 @@ def test_known_and_unknown_addresses_run_the_same_statements(app, client, alice)
     """The timing tell, at its source: the same SQL, in the same order, either way."""
     from sqlalchemy import event
 
-    from app.db import db
+    from app.platform.db import db
 
     seen: list[str] = []
 

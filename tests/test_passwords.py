@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.auth import passwords
 from app.auth.passwords import COMMON_PASSWORDS, hash_password
-from app.models import User
+from app.platform.models import User
 from tests.helpers import assert_problem, count_rows, login
 
 STRONG = "k9!vR2pw-long-enough"

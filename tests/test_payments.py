@@ -14,8 +14,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db
-from app.models import (
+from app.orders.services import expire_unpaid
+from app.outbox import dispatch_events
+from app.payments.services import claim_due_actions, perform, start_missing
+from app.platform.db import db
+from app.platform.models import (
     Event,
     Order,
     OrderStatusChange,
@@ -23,9 +26,6 @@ from app.models import (
     PaymentAction,
     ProviderEvent,
 )
-from app.orders.services import expire_unpaid
-from app.outbox import dispatch_events
-from app.payments.services import claim_due_actions, perform, start_missing
 from tests.fake_stripe import intent_event, signed
 from tests.helpers import assert_problem, stock_of
 

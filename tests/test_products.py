@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Product
+from app.platform.models import Product
 from tests.helpers import PRODUCT_FIELDS, assert_problem
 
 PAGE_FIELDS = {"items", "page", "per_page", "total", "pages"}

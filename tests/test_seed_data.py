@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import seed_data
-from app.models import (
+from app.platform.models import (
     Category,
     Discount,
     Product,

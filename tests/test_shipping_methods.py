@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.models import ShippingMethod
+from app.platform.models import ShippingMethod
 from tests.helpers import assert_problem, count_rows
 
 STANDARD = {"name": "Standard", "price": "4.90", "free_over": "50.00", "countries": ["US", "CA"]}

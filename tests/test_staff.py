@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, update
 
-from app.models import (
+from app.platform.models import (
     Order,
     PaymentAction,
     PaymentActionKind,

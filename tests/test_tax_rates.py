@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.db import db
-from app.models import TaxRate
+from app.platform.db import db
+from app.platform.models import TaxRate
 from app.taxes.services import rate_for
 from tests.helpers import assert_problem, count_rows
 

@@ -10,7 +10,7 @@ import pytest
 import app as app_package
 from app import create_app
 from app.cart.services import MAX_CART_LINES, MAX_LINE_QUANTITY
-from app.models import CartItem
+from app.platform.models import CartItem
 from tests.factories import DEFAULT_PASSWORD
 from tests.helpers import assert_problem, count_rows
 

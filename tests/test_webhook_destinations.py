@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from urllib3.connection import HTTPConnection
 
-from app.models import WebhookAttempt
 from app.outbox import dispatch_events
+from app.platform.models import WebhookAttempt
 from app.webhooks import destinations
 from app.webhooks.delivery import attempt, claim_due
 from app.webhooks.destinations import AttemptFailed, UnsafeDestination, post, vet

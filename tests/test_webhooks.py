@@ -4,7 +4,7 @@ SSRF guard. Delivery itself is tested with a real worker in tests/concurrency/."
 import pytest
 from sqlalchemy import select
 
-from app.models import WebhookSubscription
+from app.platform.models import WebhookSubscription
 from tests.helpers import assert_problem
 
 URL = "http://127.0.0.1:9/hooks"

@@ -2,9 +2,9 @@
 
 from app.auth.decorators import permission_required
 from app.limits import limit_writes
-from app.models import Permission
 from app.orders import services as orders
 from app.orders.schemas import AdminOrderQueryArgsSchema, AdminOrderSummaryPageSchema
+from app.platform.models import Permission
 from app.products import services as products
 from app.products.schemas import LowStockArgsSchema, ProductPageSchema
 from app.routing import Blueprint

@@ -3,7 +3,7 @@
 from app.audit import services
 from app.audit.schemas import AuditEntryPageSchema, AuditQueryArgsSchema
 from app.auth.decorators import permission_required
-from app.models import Permission
+from app.platform.models import Permission
 from app.routing import Blueprint
 
 blp = Blueprint(

@@ -2,8 +2,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.fields import MAX_ID, QueryInteger, Timestamp
-from app.models import AuditAction
 from app.pagination import PaginationArgsSchema, page_of
+from app.platform.models import AuditAction
 from app.schemas import ResponseSchema
 
 TARGET_TYPES = sorted({action.target_type for action in AuditAction})

@@ -8,7 +8,6 @@ from flask_smorest import Blueprint as BaseBlueprint
 
 from app.auth.permissions import require
 from app.caching import cache_response, documents_caching
-from app.models import Permission
 from app.openapi import (
     BEARER_AUTH,
     CART_TOKEN_HEADER,
@@ -18,6 +17,7 @@ from app.openapi import (
     permission_doc,
     permission_refusal,
 )
+from app.platform.models import Permission
 
 
 def login_required(fn=None, *, refresh: bool = False, any_token_type: bool = False):

@@ -7,7 +7,7 @@ object rules of the services (staff reading or cancelling another user's order).
 from collections.abc import Iterable
 
 from app.errors import MissingPermission
-from app.models import Permission, User
+from app.platform.models import Permission, User
 
 
 def require(user: User, permission: Permission) -> None:

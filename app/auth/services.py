@@ -33,11 +33,11 @@ from app.auth.passwords import (
     token_hash,
     verify_password,
 )
-from app.db import changed, db, transaction, utcnow
 from app.errors import Conflict, Unauthorized, ValidationFailed
 from app.fields import bad_text
 from app.mail import queue_email_to
-from app.models import BuiltinRole, PasswordReset, Role, TokenFamily, User, user_roles
+from app.platform.db import changed, db, transaction, utcnow
+from app.platform.models import BuiltinRole, PasswordReset, Role, TokenFamily, User, user_roles
 
 BAD_CREDENTIALS = "Invalid username or password."
 DEACTIVATED = "This account is deactivated: ask the shop's staff to reactivate it."

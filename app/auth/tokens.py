@@ -5,7 +5,7 @@ from flask_jwt_extended import JWTManager
 
 from app.auth.services import REFRESH_REFUSED, live_family
 from app.errors import problem
-from app.models import User
+from app.platform.models import User
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 INVALID_TOKEN = "The token is invalid."

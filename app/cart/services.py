@@ -15,7 +15,6 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.passwords import token_hash
-from app.db import changed, db, transaction, utcnow
 from app.errors import (
     CartTokenRefused,
     Conflict,
@@ -24,8 +23,9 @@ from app.errors import (
     OutOfStock,
     ValidationFailed,
 )
-from app.models import CartItem, GuestCart, GuestCartItem, Product
-from app.money import MAX_MONEY
+from app.platform.db import changed, db, transaction, utcnow
+from app.platform.models import CartItem, GuestCart, GuestCartItem, Product
+from app.platform.money import MAX_MONEY
 from app.products.services import get_product
 
 MAX_CART_LINES = 100  # different products in one cart

@@ -10,8 +10,8 @@ from app.categories.schemas import (
     CategoryUpdateSchema,
 )
 from app.limits import limit_writes
-from app.models import Permission
 from app.pagination import PaginationArgsSchema
+from app.platform.models import Permission
 from app.routing import Blueprint
 
 blp = Blueprint(

@@ -1,6 +1,6 @@
 """Category rules: the tree (no cycles), unique slugs, and what deleting one does.
 
-Every change is one transaction (app.db.transaction). Deleting a category that still
+Every change is one transaction (app.platform.db.transaction). Deleting a category that still
 has products or sub-categories is refused (409) unless forced: `force` moves its products to
 no category and lifts its direct sub-categories to its own parent, in the same transaction.
 """
@@ -10,10 +10,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
-from app.db import db, taken, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import AuditAction, Category, Product
 from app.pagination import paginate
+from app.platform.db import db, taken, transaction, utcnow
+from app.platform.models import AuditAction, Category, Product
 from app.slugs import unique_slug
 
 EDITABLE_FIELDS = ("name", "slug", "parent_id", "description")

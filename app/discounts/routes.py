@@ -9,8 +9,8 @@ from app.discounts.schemas import (
     DiscountUpdateSchema,
 )
 from app.limits import limit_writes
-from app.models import Permission
 from app.pagination import PaginationArgsSchema
+from app.platform.models import Permission
 from app.routing import Blueprint
 
 blp = Blueprint(

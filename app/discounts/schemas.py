@@ -2,8 +2,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.fields import Money, StrictBoolean, Timestamp
-from app.models import DiscountKind
 from app.pagination import page_of
+from app.platform.models import DiscountKind
 from app.schemas import ResponseSchema, with_examples
 
 KINDS = [kind.value for kind in DiscountKind]

@@ -4,8 +4,8 @@
 
 from sqlalchemy import select
 
-from app.db import db
-from app.models import Event, EventType, Order, User
+from app.platform.db import db
+from app.platform.models import Event, EventType, Order, User
 
 SUBJECTS = {
     EventType.ORDER_CREATED: "Order {id} confirmed",

@@ -5,12 +5,12 @@ from app.auth.decorators import login_required, permission_required
 from app.checkout.schemas import CHECKOUT_CONFLICT, CHECKOUT_EXAMPLE, CheckoutInputSchema
 from app.idempotency import answer_after_commit, idempotent
 from app.limits import limit_writes
-from app.models import Permission
 from app.openapi import permission_refusal
 from app.orders import services
 from app.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
 from app.pagination import PaginationArgsSchema
 from app.payments import services as payments
+from app.platform.models import Permission
 from app.routing import Blueprint
 
 blp = Blueprint("orders", __name__, url_prefix="/api/orders", description="Checkout and orders")

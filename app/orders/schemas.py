@@ -4,9 +4,9 @@ from marshmallow import validate
 from app.addresses.schemas import ADDRESS_EXAMPLE, AddressFieldsSchema
 from app.checkout.schemas import ShippingMethodRefSchema, TotalsSchema
 from app.fields import MAX_ID, Money, QueryBoolean, QueryInteger, Rate, Timestamp
-from app.models import OrderStatus
 from app.pagination import PaginationArgsSchema, page_of
 from app.payments.schemas import PaymentSchema
+from app.platform.models import OrderStatus
 from app.schemas import ResponseSchema
 
 

@@ -20,11 +20,14 @@ from app import events, inventory
 from app.audit import services as audit
 from app.auth.permissions import require
 from app.checkout import services as checkout
-from app.db import after_commit, changed, db, transaction, utcnow
 from app.discounts import services as discounts
 from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
-from app.models import (
+from app.orders.schemas import OrderSchema
+from app.pagination import paginate
+from app.payments import services as payments
+from app.platform.db import after_commit, changed, db, transaction, utcnow
+from app.platform.models import (
     AuditAction,
     CartItem,
     EventType,
@@ -36,10 +39,7 @@ from app.models import (
     Permission,
     User,
 )
-from app.money import MAX_MONEY, RATE_PLACES
-from app.orders.schemas import OrderSchema
-from app.pagination import paginate
-from app.payments import services as payments
+from app.platform.money import MAX_MONEY, RATE_PLACES
 
 EXPIRY_BATCH = 100
 # Staff who find any order (a customer finds only his own).

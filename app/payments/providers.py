@@ -13,7 +13,7 @@ from typing import Protocol
 
 from flask import current_app
 
-from app.models import ProviderName
+from app.platform.models import ProviderName
 
 WEBHOOK_TOLERANCE_S = 300
 

@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from app.fields import Money
-from app.models import PaymentStatus, ProviderName
+from app.platform.models import PaymentStatus, ProviderName
 from app.schemas import ResponseSchema
 
 PAYMENT_STATUSES = [status.value for status in PaymentStatus]

@@ -25,9 +25,16 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from app.db import changed, db, transaction
 from app.jobs import claim, settle
-from app.models import (
+from app.payments.providers import (
+    InvalidWebhook,
+    Outcome,
+    PaymentEvent,
+    ProviderError,
+    provider,
+)
+from app.platform.db import changed, db, transaction
+from app.platform.models import (
     DeliveryStatus,
     EventType,
     Order,
@@ -38,14 +45,7 @@ from app.models import (
     ProviderEvent,
     ProviderName,
 )
-from app.money import minor_units
-from app.payments.providers import (
-    InvalidWebhook,
-    Outcome,
-    PaymentEvent,
-    ProviderError,
-    provider,
-)
+from app.platform.money import minor_units
 
 BATCH = 100
 

@@ -11,8 +11,6 @@ import stripe
 from flask import current_app
 
 from app.fields import bad_text
-from app.models import ProviderName
-from app.money import minor_units
 from app.payments.providers import (
     WEBHOOK_TOLERANCE_S,
     Created,
@@ -21,6 +19,8 @@ from app.payments.providers import (
     PaymentEvent,
     ProviderError,
 )
+from app.platform.models import ProviderName
+from app.platform.money import minor_units
 
 if TYPE_CHECKING:  # the library's typed parameters (local annotations only)
     from stripe._base_address import BaseAddresses

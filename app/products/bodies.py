@@ -4,7 +4,7 @@ documents it and uses it; tests/test_catalog.py checks the two agree for every p
 
 from typing import NamedTuple
 
-from app.money import money_text
+from app.platform.money import money_text
 
 
 class CategoryRef(NamedTuple):

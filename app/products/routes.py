@@ -3,8 +3,8 @@ from flask_jwt_extended import current_user
 
 from app.auth.decorators import permission_required, public_read
 from app.limits import limit_writes
-from app.models import Permission
 from app.pagination import PaginationArgsSchema
+from app.platform.models import Permission
 from app.products import services
 from app.products.schemas import (
     IncludeInactiveArgsSchema,

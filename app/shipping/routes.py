@@ -2,8 +2,8 @@ from flask import url_for
 
 from app.auth.decorators import permission_required, public_read
 from app.limits import limit_writes
-from app.models import Permission
 from app.pagination import PaginationArgsSchema
+from app.platform.models import Permission
 from app.routing import Blueprint
 from app.shipping import services
 from app.shipping.schemas import (

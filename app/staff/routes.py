@@ -5,8 +5,8 @@ from flask_jwt_extended import current_user
 from app.auth.decorators import permission_required
 from app.auth.schemas import UserSchema
 from app.limits import limit_writes
-from app.models import Permission
 from app.pagination import PaginationArgsSchema
+from app.platform.models import Permission
 from app.routing import Blueprint
 from app.staff import services
 from app.staff.schemas import (

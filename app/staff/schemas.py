@@ -3,8 +3,8 @@ from marshmallow import validate
 
 from app.auth.schemas import UserSchema
 from app.fields import PermissionList, no_control_characters
-from app.models import Permission
 from app.pagination import PaginationArgsSchema, page_of
+from app.platform.models import Permission
 from app.schemas import ResponseSchema, with_examples
 
 ROLE_NAME_PATTERN = r"^[a-z][a-z0-9_]{1,49}$"

@@ -4,18 +4,27 @@ matched by key (app.addresses.regions): "TX", " tx", "Texas" and a fullwidth "TX
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.addresses.regions import clean_region, region_key
 from app.audit import services as audit
-from app.db import db, taken, transaction
 from app.errors import NotFound, ValidationFailed
-from app.models import AuditAction, TaxRate
 from app.pagination import paginate
+from app.platform.db import db, taken, transaction
+from app.platform.models import AuditAction, TaxRate
 
 NO_TAX = Decimal("0.0000")
 EDITABLE_FIELDS = ("country", "region", "rate")
+
+
+@event.listens_for(TaxRate, "before_insert")
+@event.listens_for(TaxRate, "before_update")
+def _key_region(_mapper, _connection, rate: TaxRate) -> None:
+    """Every writer (the API, seed_data.py: any app has this module loaded) stores the region
+    cleaned and keyed alike."""
+    rate.region = clean_region(rate.region)
+    rate.region_key = region_key(rate.country, rate.region)
 
 
 def rate_query(country: str, region: str | None):

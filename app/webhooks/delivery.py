@@ -21,9 +21,15 @@ from flask import current_app
 from sqlalchemy import case, func, select
 from standardwebhooks.webhooks import Webhook
 
-from app.db import db, transaction, utcnow
 from app.jobs import BATCH, claim, next_wait, settle
-from app.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from app.platform.db import db, transaction, utcnow
+from app.platform.models import (
+    DeliveryStatus,
+    Event,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from app.webhooks.destinations import AttemptFailed, UnsafeDestination, post, vet
 
 MAX_RETRY_AFTER = timedelta(days=1)

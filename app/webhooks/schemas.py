@@ -2,8 +2,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.fields import StrictBoolean, Timestamp, no_control_characters
-from app.models import EventType
 from app.pagination import page_of
+from app.platform.models import EventType
 from app.schemas import ResponseSchema, with_examples
 
 EVENT_TYPES = [event_type.value for event_type in EventType]

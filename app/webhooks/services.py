@@ -11,16 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
-from app.db import db, transaction, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import (
+from app.pagination import paginate
+from app.platform.db import db, transaction, utcnow
+from app.platform.models import (
     AuditAction,
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
-from app.pagination import paginate
 from app.webhooks.destinations import UnsafeDestination, check_destination, redacted_url
 
 EDITABLE_FIELDS = ("url", "events", "description", "active")

@@ -23,8 +23,8 @@ from flask import Flask
 
 from app import create_app
 from app.auth.services import issue_tokens
-from app.db import db
-from app.models import BuiltinRole
+from app.platform.db import db
+from app.platform.models import BuiltinRole
 from app.products.services import create_product
 from tests.factories import UserFactory, roles_named
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import func, select
 
-from app.models import CartItem, Order, OrderItem, Product
+from app.platform.models import CartItem, Order, OrderItem, Product
 from tests.concurrency.live import call
 from tests.invariants import inventory_violations
 

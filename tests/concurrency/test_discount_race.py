@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import select
 
-from app.models import Discount, Order
+from app.platform.models import Discount, Order
 from tests.concurrency.live import call
 from tests.invariants import inventory_violations
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import select
 
-from app.models import Event, Order
+from app.platform.models import Event, Order
 from tests.concurrency.live import call
 
 WINNERS = 50

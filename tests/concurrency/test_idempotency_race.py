@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import select
 
-from app.models import Order, Product
+from app.platform.models import Order, Product
 from tests.invariants import inventory_violations
 
 COPIES = 8

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import func, select
 
-from app.models import AuditEntry, Role, User
+from app.platform.models import AuditEntry, Role, User
 from tests.concurrency.live import call
 
 ROUNDS = 12

@@ -9,9 +9,9 @@ import requests
 from sqlalchemy import select
 
 from app import create_app
-from app.db import db
-from app.models import Order, OrderStatusChange, PaymentAction
 from app.orders.services import expire_unpaid
+from app.platform.db import db
+from app.platform.models import Order, OrderStatusChange, PaymentAction
 from tests.concurrency.live import call
 from tests.fake_stripe import intent_event, signed
 from tests.invariants import inventory_violations

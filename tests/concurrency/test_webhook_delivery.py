@@ -7,7 +7,7 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from app.models import (
+from app.platform.models import (
     DeliveryStatus,
     Event,
     Order,

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import select
 
-from app.models import Order
+from app.platform.models import Order
 from tests.concurrency.live import call
 from tests.invariants import inventory_violations
 

@@ -20,9 +20,9 @@ from sqlalchemy import delete, select
 
 from app.auth.passwords import COMMON_PASSWORDS, MAX_LENGTH, MIN_LENGTH
 from app.cart.services import create_guest_cart
-from app.db import db, utcnow
 from app.idempotency import HEADER, KEY_PATTERN
-from app.models import Address, BuiltinRole, PasswordReset, ShippingMethod, User
+from app.platform.db import db, utcnow
+from app.platform.models import Address, BuiltinRole, PasswordReset, ShippingMethod, User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi.json"

@@ -7,7 +7,7 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from app.auth.services import issue_tokens
-from app.models import BuiltinRole
+from app.platform.models import BuiltinRole
 from tests.conftest import empty_tables
 from tests.factories import UserFactory, roles_named
 from tests.fuzz.conftest import EXAMPLES, FUZZ_SETTINGS, load_schema, respect_server_state

@@ -26,8 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from app.addresses.regions import clean_region, region_key
-from app.db import Base, db, utcnow
+from app.platform.db import Base, db, utcnow
 
 # db.Model is made at run time from Base; the type checker is told what it is.
 if TYPE_CHECKING:
@@ -649,7 +648,8 @@ class TaxRate(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(100))
-    # What addresses are matched on (app.addresses.regions.region_key); "": the country's.
+    # What addresses are matched on (app.addresses.regions.region_key, kept by a mapper
+    # event of app.taxes.services); "": the country's.
     region_key: Mapped[str] = mapped_column(String(100), default="", server_default="")
     rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -658,14 +658,6 @@ class TaxRate(Model):
 
 # One rate per country and region, as their keys compare ("": the country's).
 Index("uq_tax_rates_country_region_key", TaxRate.country, TaxRate.region_key, unique=True)
-
-
-@event.listens_for(TaxRate, "before_insert")
-@event.listens_for(TaxRate, "before_update")
-def _key_region(_mapper, _connection, rate: TaxRate) -> None:
-    """Every writer (the API, seed_data.py) stores the region cleaned and keyed alike."""
-    rate.region = clean_region(rate.region)
-    rate.region_key = region_key(rate.country, rate.region)
 
 
 class DiscountKind(StrEnum):
