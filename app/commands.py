@@ -1,5 +1,7 @@
 """CLI commands, registered on the app: `flask --app app <command>`."""
 
+import signal
+import sys
 import threading
 
 import click
@@ -50,6 +52,9 @@ def worker_command(threads: int, webhook_threads: int) -> None:
     from app.worker import Consumer, WebhookSenders, make_huey
 
     stopping = threading.Event()
+    # Until the consumer takes SIGTERM over (app.worker.Consumer), it means: nothing started,
+    # nothing to finish, exit 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's
     senders = WebhookSenders(app, max(webhook_threads, 1))
     queue, pump = make_huey(app, stopping, senders)

@@ -75,11 +75,16 @@ class WebhookSenders:
 
 
 class Consumer(huey.consumer.Consumer):
-    """Huey's consumer, which also tells the pump to stop polling when it stops."""
+    """Huey's consumer, which also tells the pump to stop polling when it stops, and takes
+    SIGTERM gracefully from its first moment."""
 
     def __init__(self, huey_: Huey, stopping: threading.Event, **options):
         super().__init__(huey_, **options)
         self.stopping = stopping
+        # Huey sets its signal handlers only at the end of start(), once its threads run: a
+        # SIGTERM just before would kill the process outright. Its handler only records the
+        # signal, which the consumer's loop then acts on (a graceful stop): set it now.
+        self._set_signal_handlers()
 
     def stop(self, graceful=False):
         self.stopping.set()
