@@ -12,7 +12,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.passwords import token_hash
 from app.errors import (
@@ -23,7 +22,7 @@ from app.errors import (
     OutOfStock,
     ValidationFailed,
 )
-from app.platform.db import changed, db, transaction, utcnow
+from app.platform.db import changed, db, insert_on_conflict, transaction, utcnow
 from app.platform.models import CartItem, GuestCart, GuestCartItem, Product
 from app.platform.money import MAX_MONEY
 from app.products.services import get_product
@@ -121,15 +120,9 @@ def _cart_line(owner: Owner, product_id: int):
     return line
 
 
-def _upsert(owner: Owner):
-    """INSERT ... ON CONFLICT for the engine in use (both dialects support it)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(owner.model)
-
-
 def _add(owner: Owner, product_id: int, quantity: int, price: Decimal) -> int:
     """Add to the line's quantity atomically; returns the new quantity."""
-    insert = _upsert(owner).values(
+    insert = insert_on_conflict(owner.model).values(
         owner.row(product_id=product_id, quantity=quantity, price_when_added=price)
     )
     stmt = insert.on_conflict_do_update(

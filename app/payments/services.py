@@ -21,8 +21,6 @@
 
 from flask import current_app
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.jobs import claim, settle
@@ -33,7 +31,7 @@ from app.payments.providers import (
     ProviderError,
     provider,
 )
-from app.platform.db import changed, db, transaction
+from app.platform.db import changed, db, insert_on_conflict, transaction
 from app.platform.models import (
     DeliveryStatus,
     EventType,
@@ -214,12 +212,9 @@ def _refuse_payment(order: Order, intent_id: str, received, expected, *, own: bo
         f"order is {expected[0]} {expected[1]}: not marked paid, the intent is refunded."
     )[:500]
     current_app.logger.warning("Order %s: %s", order.id, order.payment_flagged)
-    values = {"order_id": order.id, "kind": PaymentActionKind.REFUND_INTENT, "reference": intent_id}
-    dialect = db.session.get_bind().dialect.name
-    insert_ = sqlite_insert if dialect == "sqlite" else postgresql_insert
     db.session.execute(
-        insert_(PaymentAction)
-        .values(**values)
+        insert_on_conflict(PaymentAction)
+        .values(order_id=order.id, kind=PaymentActionKind.REFUND_INTENT, reference=intent_id)
         .on_conflict_do_nothing(
             index_elements=["reference"], index_where=PaymentAction.reference.is_not(None)
         )

@@ -38,6 +38,7 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin, registry
 from sqlalchemy.types import TypeDecorator
@@ -180,6 +181,13 @@ def skip_locked(stmt):
     if db.engine.dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)
     return stmt
+
+
+def insert_on_conflict(model: Any) -> Any:
+    """An INSERT of `model` that takes ON CONFLICT clauses, for the engine in use (both
+    dialects support them)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def changed(result: Result[Any]) -> int:
