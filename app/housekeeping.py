@@ -4,9 +4,8 @@ function, so the two never drift apart."""
 
 from dataclasses import dataclass
 
-from app.auth.services import prune_expired_password_resets, prune_expired_token_families
-from app.cart.services import prune_expired_guest_carts
-from app.idempotency import prune_expired as prune_expired_keys
+from app.platform.db import delete_expired
+from app.platform.models import GuestCart, IdempotencyKey, PasswordReset, TokenFamily
 
 
 @dataclass(frozen=True)
@@ -25,11 +24,12 @@ class Pruned:
 
 
 def prune_expired() -> Pruned:
-    """Delete Idempotency-Keys past 24 hours, logins whose refresh token expired, guest carts
-    past their lifetime and password reset links past theirs."""
+    """Delete Idempotency-Keys past their 24 hours, logins (token families) whose refresh
+    token expired, guest carts past their lifetime (their lines with them) and password reset
+    links past theirs, used or not."""
     return Pruned(
-        idempotency_keys=prune_expired_keys(),
-        logins=prune_expired_token_families(),
-        guest_carts=prune_expired_guest_carts(),
-        password_resets=prune_expired_password_resets(),
+        idempotency_keys=delete_expired(IdempotencyKey),
+        logins=delete_expired(TokenFamily),
+        guest_carts=delete_expired(GuestCart),
+        password_resets=delete_expired(PasswordReset),
     )

@@ -34,7 +34,7 @@ from app.errors import (
     problem_from_http_exception,
 )
 from app.openapi import error_responses, header_parameter
-from app.platform.db import changed, db, transaction, utcnow
+from app.platform.db import db, transaction, utcnow
 from app.platform.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -188,12 +188,3 @@ def idempotent(view):
         return response
 
     return header_parameter(HEADER_DOC)(error_responses(409, 422)(wrapper))
-
-
-def prune_expired() -> int:
-    """Delete keys past their 24 hours; returns how many."""
-    with transaction() as session:
-        result = session.execute(
-            delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow())
-        )
-    return changed(result)

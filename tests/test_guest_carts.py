@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from app.cart.services import prune_expired_guest_carts
+from app.housekeeping import prune_expired
 from app.platform.db import utcnow
 from app.platform.models import GuestCart, GuestCartItem
 from tests.helpers import assert_problem, cart_lines
@@ -142,5 +142,5 @@ def test_expired_guest_carts_are_refused_and_pruned(app, client, make_product, q
     query(expire)
     assert_problem(client.get("/api/cart", headers=guest), 401)
     with app.app_context():
-        assert prune_expired_guest_carts() == 1
+        assert prune_expired().guest_carts == 1
     assert query(lambda s: s.scalar(select(func.count()).select_from(GuestCartItem))) == 0

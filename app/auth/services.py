@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
-from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -349,17 +349,3 @@ def reset_password(token: str, new_password: str) -> dict:
             raise ValidationFailed({"token": [RESET_REFUSED]})
         set_password(user, new_hash)
         return issue_tokens(user)
-
-
-def prune_expired_password_resets() -> int:
-    """Delete reset links past their expiry (used or not); returns how many."""
-    with transaction() as session:
-        result = session.execute(delete(PasswordReset).where(PasswordReset.expires_at <= utcnow()))
-    return changed(result)
-
-
-def prune_expired_token_families() -> int:
-    """Delete families whose refresh token has expired; returns how many."""
-    with transaction() as session:
-        result = session.execute(delete(TokenFamily).where(TokenFamily.expires_at <= utcnow()))
-    return changed(result)

@@ -22,7 +22,7 @@ from app.errors import (
     OutOfStock,
     ValidationFailed,
 )
-from app.platform.db import changed, db, insert_on_conflict, transaction, utcnow
+from app.platform.db import db, insert_on_conflict, transaction, utcnow
 from app.platform.models import CartItem, GuestCart, GuestCartItem, Product
 from app.platform.money import MAX_MONEY
 from app.products.services import get_product
@@ -244,9 +244,3 @@ def _room(owner: Owner, product_id: int, requested: int) -> int:
         return 0
     limit = min(product.stock, MAX_LINE_QUANTITY)
     return max(0, min(requested, limit - (held or 0)))
-
-
-def prune_expired_guest_carts() -> int:
-    with transaction() as session:
-        result = session.execute(delete(GuestCart).where(GuestCart.expires_at <= utcnow()))
-    return changed(result)

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    delete,
     event,
     select,
 )
@@ -181,6 +182,13 @@ def skip_locked(stmt):
     if db.engine.dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)
     return stmt
+
+
+def delete_expired(model: Any) -> int:
+    """Delete the rows of `model` whose `expires_at` has passed, in a transaction of their
+    own; returns how many."""
+    with transaction() as session:
+        return changed(session.execute(delete(model).where(model.expires_at <= utcnow())))
 
 
 def insert_on_conflict(model: Any) -> Any:
