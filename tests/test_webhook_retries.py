@@ -1,11 +1,13 @@
-"""The wait before the next attempt of a webhook delivery (app.webhooks.delivery)."""
+"""The wait before the next attempt of a webhook delivery: the outbox engine's schedule
+(app.jobs.next_wait) and what a 429 or 503 asked for (app.webhooks.delivery)."""
 
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 
-from app.jobs import JITTER
-from app.webhooks.delivery import MAX_RETRY_AFTER, _next_wait
+from app.jobs import JITTER, next_wait
+from app.webhooks.delivery import MAX_RETRY_AFTER, _retry_after
 
 SCHEDULE = (5.0, 300.0)
 
@@ -15,6 +17,12 @@ def settings(make_app):
     app = make_app(WEBHOOK_RETRY_SCHEDULE=SCHEDULE)
     with app.app_context():
         yield
+
+
+def _next_wait(attempts: int, status_code: int | None, retry_after: str | None):
+    """The wait delivery._record asks the engine for after that answer."""
+    schedule = current_app.config["WEBHOOK_RETRY_SCHEDULE"]
+    return next_wait(attempts, schedule, _retry_after(status_code, retry_after))
 
 
 def within_jitter(wait: timedelta, seconds: float) -> bool:

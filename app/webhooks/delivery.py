@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import case, func, select
 from standardwebhooks.webhooks import Webhook
 
-from app.jobs import BATCH, claim, next_wait, settle
+from app.jobs import BATCH, claim, settle
 from app.platform.db import db, transaction, utcnow
 from app.platform.models import (
     DeliveryStatus,
@@ -138,12 +138,6 @@ def _retry_after(status_code: int | None, retry_after: str | None) -> timedelta 
     if status_code in (429, 503) and retry_after and retry_after.strip().isdigit():
         return min(timedelta(seconds=int(retry_after)), MAX_RETRY_AFTER)
     return None
-
-
-def _next_wait(attempts: int, status_code: int | None, retry_after: str | None):
-    """The wait after the `attempts`-th failed attempt with that answer (None: no more)."""
-    schedule = current_app.config["WEBHOOK_RETRY_SCHEDULE"]
-    return next_wait(attempts, schedule, _retry_after(status_code, retry_after))
 
 
 def backlog() -> tuple[int, float]:
