@@ -52,12 +52,15 @@ def _configure_database(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
     from app.caching import init_catalog_cache
-    from app.extensions import api, jwt, limiter, mail, migrate
+    from app.extensions import api, jwt, limiter
     from app.fields import Int64Converter, Money
+    from app.mail import mail
     from app.metrics import init_metrics
     from app.openapi import CART_TOKEN_HEADER, id_path_schema, register_country_code
+    from app.orders.emails import order_email
+    from app.outbox import init_app as init_outbox
     from app.payments.providers import check_settings as check_payment_settings
-    from app.platform.db import db
+    from app.platform.db import db, migrate
 
     app.url_map.converters["int"] = Int64Converter
     db.init_app(app)
@@ -65,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)
+    init_outbox(app, email_for=order_email)
     init_metrics(app)
     # After the limiter's and the metrics' hooks: a kept answer is still counted and limited.
     init_catalog_cache(app)

@@ -10,7 +10,7 @@ import marshmallow as ma
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort
 
-from app.fields import bad_text
+from app.platform.errors import bad_text
 
 
 class ArgumentsParser(FlaskParser):

@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from app.auth.services import ensure_admin
-from app.errors import ValidationFailed
 from app.housekeeping import prune_expired
+from app.platform.errors import ValidationFailed
 
 
 @click.command("create-admin")

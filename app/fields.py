@@ -153,19 +153,6 @@ class WholeNested(ma.fields.Nested):
 no_nul = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
 
 
-def bad_text(text: str) -> str | None:
-    """Why a string cannot be stored, or None: a lone UTF-16 surrogate (JSON "\\udbe2")
-    fails every UTF-8 encoder (the driver's UnicodeEncodeError, a 500), and PostgreSQL
-    text cannot hold NUL."""
-    if "\x00" in text:
-        return "Must not contain NUL characters (\\u0000)."
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Must be valid Unicode text: it contains an unpaired surrogate."
-    return None
-
-
 COUNTRY_CODES = sorted(country.alpha_2 for country in pycountry.countries)
 # One schema component for every country field: the 249 codes are listed once.
 COUNTRY_CODE_SCHEMA = {

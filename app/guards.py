@@ -8,8 +8,8 @@ import io
 from flask import Flask, request
 
 from app.arguments import printable_name
-from app.errors import ValidationFailed, problem
-from app.fields import bad_text
+from app.errors import problem, problem_from_error
+from app.platform.errors import ValidationFailed, bad_text
 
 # The methods that change state: they may carry a body, are rate limited as writes and may
 # find the database busy.
@@ -40,7 +40,7 @@ def refuse_unstorable_text():
         for text in (name, *values):
             if reason := bad_text(text):
                 errors[printable_name(name)] = [reason]
-    return ValidationFailed(errors).to_response() if errors else None
+    return problem_from_error(ValidationFailed(errors)) if errors else None
 
 
 class ChunkedBodyLimit:

@@ -27,14 +27,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import (
-    ApiError,
-    Conflict,
-    ValidationFailed,
-    problem_from_http_exception,
-)
+from app.errors import problem_from_error, problem_from_http_exception
 from app.openapi import error_responses, header_parameter
 from app.platform.db import db, transaction, utcnow
+from app.platform.errors import Conflict, StoreError, ValidationFailed
 from app.platform.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -118,8 +114,8 @@ def _claim_once(session, user_id: int, key: str, digest: str) -> int | Response:
 def _run(view, args, kwargs) -> Response:
     try:
         return make_response(view(*args, **kwargs))
-    except ApiError as error:
-        return error.to_response()
+    except StoreError as error:
+        return problem_from_error(error)
     except HTTPException as error:
         return problem_from_http_exception(error)
 

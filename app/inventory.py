@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 from sqlalchemy import insert, select, update
 
-from app.errors import Conflict, NoLongerSold, OutOfStock
 from app.platform.db import db, utcnow
+from app.platform.errors import Conflict, NoLongerSold, OutOfStock
 from app.platform.models import Product, StockMovement
 
 MAX_STOCK = 1_000_000_000

@@ -11,15 +11,16 @@ import os
 import smtplib
 
 from flask import current_app
-from flask_mail import Message
+from flask_mail import Mail, Message
 from sqlalchemy import Select, insert, literal, select
 
-from app.extensions import mail
 from app.jobs import claim, settle
 from app.platform.db import db, transaction, utcnow
 from app.platform.models import DeliveryStatus, OutgoingEmail
 
 log = logging.getLogger(__name__)
+
+mail = Mail()  # bound to the app in create_app
 
 
 def queue_email(recipient: str, subject: str, body: str) -> None:

@@ -14,22 +14,15 @@ import os
 from functools import wraps
 
 from flask import Flask, request
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_flask_exporter import PrometheusMetrics
 from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 
 from app.errors import problem
+from app.orders.counters import CHECKOUT_CONFLICTS, ORDERS_PLACED
 
-# Counted whether or not /metrics is served; in no registry until an app serves them.
-ORDERS_PLACED = Counter("store_orders_placed", "Orders placed", registry=None)
-CHECKOUT_CONFLICTS = Counter(
-    "store_checkout_conflicts",
-    "Checkouts refused with 409 (empty cart, out of stock, no longer sold, order too large)",
-    ["reason"],
-    registry=None,
-)
 BUSINESS_METRICS = (ORDERS_PLACED, CHECKOUT_CONFLICTS)
 
 

@@ -1,15 +1,29 @@
 """The worker's fan-out of the outbox: every event not yet dispatched becomes a webhook
 delivery for each active subscription to its type, and the customer's email when it calls
-for one (app.orders.emails), in one transaction with the event's dispatched_at."""
+for one, in one transaction with the event's dispatched_at.
 
+Who writes that email is not the outbox's business: create_app names the writer
+(`init_app(app, email_for=...)`, ordering's order_email), so the outbox imports only the
+platform.
+"""
+
+from collections.abc import Callable
+
+from flask import Flask, current_app
 from sqlalchemy import insert, select, update
 
 from app.mail import queue_email
-from app.orders.emails import order_email
 from app.platform.db import skip_locked, transaction, utcnow
 from app.platform.models import Event, WebhookDelivery, WebhookSubscription
 
 BATCH = 100
+
+EmailFor = Callable[[Event], tuple[str, str, str] | None]
+"""(recipient, subject, body) of the email an event calls for, or None."""
+
+
+def init_app(app: Flask, *, email_for: EmailFor) -> None:
+    app.extensions["outbox.email_for"] = email_for
 
 
 def dispatch_events() -> int:
@@ -34,8 +48,9 @@ def dispatch_events() -> int:
         ]
         if deliveries:
             session.execute(insert(WebhookDelivery), deliveries)
+        email_for: EmailFor = current_app.extensions["outbox.email_for"]
         for event in events:
-            if email := order_email(event):
+            if email := email_for(event):
                 queue_email(*email)
         session.execute(
             update(Event)

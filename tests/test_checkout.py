@@ -574,3 +574,30 @@ def test_regions_are_stored_clean(shop, client):
     created = client.post("/api/addresses", json=address, headers=shop.customer)
     assert created.status_code == 201, created.get_data(as_text=True)
     assert created.get_json()["region"] == "New York"
+
+
+def test_the_written_out_order_body_equals_the_schema_dump(shop, app, client):
+    """order_body writes what OrderSchema declares (the response and every event's copy)."""
+    import marshmallow as ma
+
+    from app.orders.schemas import OrderSchema
+
+    shop.tax("US", "0.0825", "TX")
+    method_id = shop.method("4.90")
+    shop.code("TEN", "percentage", "10")
+    shop.cart(("19.99", 3))
+    body = {"shipping_address": TEXAS, "shipping_method_id": method_id, "discount_code": "TEN"}
+    placed = shop.order(body).get_json()
+    cancelled = client.post(f"/api/orders/{placed['id']}/cancel", headers=shop.customer)
+
+    assert cancelled.status_code == 200
+    with app.app_context():
+        order = db.session.get_one(Order, placed["id"])
+        schema = OrderSchema()
+        assert schema.dump(order) == ma.Schema.dump(schema, order)
+        assert schema.dump([order], many=True) == ma.Schema.dump(schema, [order], many=True)
+        event = db.session.scalars(select(Event).where(Event.type == "order.cancelled")).one()
+    assert event.data["order"] == {
+        **cancelled.get_json(),
+        "payment": {**cancelled.get_json()["payment"], "client_secret": None},
+    }

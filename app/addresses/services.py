@@ -6,10 +6,10 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
 from app.addresses.regions import clean_region
-from app.errors import NotFound, ValidationFailed
-from app.pagination import paginate
 from app.platform.db import db, transaction
+from app.platform.errors import NotFound, ValidationFailed
 from app.platform.models import Address
+from app.platform.pages import paginate
 
 MAX_ADDRESSES = 50  # per user
 FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")

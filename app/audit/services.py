@@ -21,9 +21,9 @@ from flask import g, has_request_context
 from flask_jwt_extended import get_current_user
 from sqlalchemy import inspect, select
 
-from app.pagination import paginate
 from app.platform.db import db
 from app.platform.models import AuditAction, AuditEntry
+from app.platform.pages import paginate
 
 REDACTED = "[redacted]"
 SECRET_FIELDS = frozenset({"password_hash", "secret", "previous_secret", "token_hash"})

@@ -6,7 +6,7 @@ object rules of the services (staff reading or cancelling another user's order).
 
 from collections.abc import Iterable
 
-from app.errors import MissingPermission
+from app.platform.errors import MissingPermission
 from app.platform.models import Permission, User
 
 

@@ -33,10 +33,9 @@ from app.auth.passwords import (
     token_hash,
     verify_password,
 )
-from app.errors import Conflict, Unauthorized, ValidationFailed
-from app.fields import bad_text
 from app.mail import queue_email_to
 from app.platform.db import changed, db, transaction, utcnow
+from app.platform.errors import Conflict, Unauthorized, ValidationFailed, bad_text
 from app.platform.models import BuiltinRole, PasswordReset, Role, TokenFamily, User, user_roles
 
 BAD_CREDENTIALS = "Invalid username or password."

@@ -14,7 +14,8 @@ from decimal import Decimal
 from sqlalchemy import bindparam, delete, func, select
 
 from app.auth.passwords import token_hash
-from app.errors import (
+from app.platform.db import db, insert_on_conflict, transaction, utcnow
+from app.platform.errors import (
     CartTokenRefused,
     Conflict,
     NotFound,
@@ -22,7 +23,6 @@ from app.errors import (
     OutOfStock,
     ValidationFailed,
 )
-from app.platform.db import db, insert_on_conflict, transaction, utcnow
 from app.platform.models import CartItem, GuestCart, GuestCartItem, Product
 from app.platform.money import MAX_MONEY
 from app.products.services import get_product

@@ -10,10 +10,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.pagination import paginate
 from app.platform.db import db, taken, transaction, utcnow
+from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.models import AuditAction, Category, Product
+from app.platform.pages import paginate
 from app.slugs import unique_slug
 
 EDITABLE_FIELDS = ("name", "slug", "parent_id", "description")

@@ -24,8 +24,8 @@ from flask import current_app
 from app.addresses import services as addresses
 from app.cart.services import get_cart, user_cart
 from app.discounts import services as discounts
-from app.errors import EmptyCart, NotFound, PriceChanged, ValidationFailed
 from app.platform.db import db, utcnow
+from app.platform.errors import EmptyCart, NotFound, PriceChanged, ValidationFailed
 from app.platform.models import Discount, ShippingMethod
 from app.platform.money import round_money
 from app.shipping.services import price_for, ships_to

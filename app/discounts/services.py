@@ -14,11 +14,11 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
-from app.errors import NotFound, ValidationFailed
-from app.pagination import paginate
 from app.platform.db import changed, db, taken, transaction
+from app.platform.errors import NotFound, ValidationFailed
 from app.platform.models import AuditAction, Discount, DiscountKind, DiscountRedemption
 from app.platform.money import round_money
+from app.platform.pages import paginate
 
 FIELD = "discount_code"
 EDITABLE_FIELDS = (

@@ -21,12 +21,11 @@ from app.audit import services as audit
 from app.auth.permissions import require
 from app.checkout import services as checkout
 from app.discounts import services as discounts
-from app.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
-from app.metrics import CHECKOUT_CONFLICTS, ORDERS_PLACED
-from app.orders.schemas import OrderSchema
-from app.pagination import paginate
+from app.orders.bodies import order_body
+from app.orders.counters import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.payments import services as payments
 from app.platform.db import after_commit, changed, db, transaction, utcnow
+from app.platform.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.platform.models import (
     AuditAction,
     CartItem,
@@ -40,6 +39,7 @@ from app.platform.models import (
     User,
 )
 from app.platform.money import MAX_MONEY, RATE_PLACES
+from app.platform.pages import paginate
 
 EXPIRY_BATCH = 100
 # Staff who find any order (a customer finds only his own).
@@ -64,7 +64,7 @@ STATUS_EVENTS = {
 def emit_order(event_type: EventType, order: Order) -> None:
     """The event's `data.order` is the order as GET /api/orders/<id> returns it, less the
     payment's client secret (only the customer's client needs it)."""
-    data = OrderSchema().dump(order)
+    data = order_body(order)
     data["payment"]["client_secret"] = None
     events.emit(event_type, {"order": data})
 

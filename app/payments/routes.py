@@ -1,10 +1,10 @@
 from flask import request
 
-from app.errors import BadRequest, ValidationFailed
 from app.openapi import error_responses
 from app.payments import services
 from app.payments.providers import InvalidWebhook
 from app.payments.schemas import WebhookReceivedSchema
+from app.platform.errors import BadRequest, ValidationFailed
 from app.platform.models import ProviderName
 from app.routing import Blueprint
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import stripe
 from flask import current_app
 
-from app.fields import bad_text
 from app.payments.providers import (
     WEBHOOK_TOLERANCE_S,
     Created,
@@ -19,6 +18,7 @@ from app.payments.providers import (
     PaymentEvent,
     ProviderError,
 )
+from app.platform.errors import bad_text
 from app.platform.models import ProviderName
 from app.platform.money import minor_units
 

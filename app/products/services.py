@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app import inventory
 from app.audit import services as audit
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.pagination import Page, paginate
 from app.platform.db import db, taken, transaction, utcnow
+from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.models import AuditAction, CartItem, Category, Product, StockMovement
+from app.platform.pages import Page, paginate
 from app.products.bodies import CategoryRef, product_body
 from app.search import matches, name_key, relevance, search_terms
 from app.slugs import unique_slug

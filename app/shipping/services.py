@@ -5,10 +5,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.audit import services as audit
-from app.errors import NotFound
-from app.pagination import Page, paginate
 from app.platform.db import db, transaction
+from app.platform.errors import NotFound
 from app.platform.models import AuditAction, ShippingMethod
+from app.platform.pages import Page, paginate
 
 EDITABLE_FIELDS = ("name", "price", "free_over", "countries", "active")
 

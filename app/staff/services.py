@@ -29,10 +29,10 @@ from app.audit import services as audit
 from app.auth.identity import fold
 from app.auth.permissions import require_all
 from app.auth.services import end_every_login, end_password_resets
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.pagination import paginate
 from app.platform.db import db, taken, transaction
+from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.models import AuditAction, BuiltinRole, Role, User, user_roles
+from app.platform.pages import paginate
 
 # --- users ------------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.addresses.regions import clean_region, region_key
 from app.audit import services as audit
-from app.errors import NotFound, ValidationFailed
-from app.pagination import paginate
 from app.platform.db import db, taken, transaction
+from app.platform.errors import NotFound, ValidationFailed
 from app.platform.models import AuditAction, TaxRate
+from app.platform.pages import paginate
 
 NO_TAX = Decimal("0.0000")
 EDITABLE_FIELDS = ("country", "region", "rate")

@@ -11,9 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.pagination import paginate
 from app.platform.db import db, transaction, utcnow
+from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.models import (
     AuditAction,
     DeliveryStatus,
@@ -21,6 +20,7 @@ from app.platform.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from app.platform.pages import paginate
 from app.webhooks.destinations import UnsafeDestination, check_destination, redacted_url
 
 EDITABLE_FIELDS = ("url", "events", "description", "active")
