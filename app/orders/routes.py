@@ -6,10 +6,9 @@ from app.checkout.schemas import CHECKOUT_CONFLICT, CHECKOUT_EXAMPLE, CheckoutIn
 from app.idempotency import answer_after_commit, idempotent
 from app.limits import limit_writes
 from app.openapi import permission_refusal
-from app.orders import services
+from app.orders import services, status
 from app.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
 from app.pagination import PaginationArgsSchema
-from app.payments import services as payments
 from app.platform.models import Permission
 from app.routing import Blueprint
 
@@ -32,7 +31,7 @@ def place_order(options):
     """
     order = services.place_order(current_user.id, options)
     headers = {"Location": url_for("orders.get_order", order_id=order.id)}
-    if payments.starts_after_commit(order):
+    if status.starts_after_commit(order):
         # Under an Idempotency-Key the payment's client secret comes after the commit.
         answer_after_commit(lambda: (OrderSchema().dump(order), 201, headers))
     return order, headers

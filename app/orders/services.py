@@ -13,18 +13,17 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload, undefer
 
-from app import events, inventory
+from app import inventory
 from app.audit import services as audit
 from app.auth.permissions import require
 from app.checkout import services as checkout
 from app.discounts import services as discounts
-from app.orders.bodies import order_body
+from app.orders import payments, status
 from app.orders.counters import CHECKOUT_CONFLICTS, ORDERS_PLACED
-from app.payments import services as payments
-from app.platform.db import after_commit, changed, db, transaction, utcnow
+from app.platform.db import after_commit, db, transaction, utcnow
 from app.platform.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.platform.models import (
     AuditAction,
@@ -44,29 +43,6 @@ from app.platform.pages import paginate
 EXPIRY_BATCH = 100
 # Staff who find any order (a customer finds only his own).
 ORDER_STAFF = {Permission.ORDERS_READ, Permission.ORDERS_WRITE}
-TRANSITIONS: dict[str, set[OrderStatus]] = {
-    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED},
-    OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
-    OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
-    OrderStatus.DELIVERED: set(),
-    OrderStatus.CANCELLED: set(),
-}
-
-
-STATUS_EVENTS = {
-    OrderStatus.PAID: EventType.ORDER_PAID,
-    OrderStatus.SHIPPED: EventType.ORDER_SHIPPED,
-    OrderStatus.DELIVERED: EventType.ORDER_DELIVERED,
-    OrderStatus.CANCELLED: EventType.ORDER_CANCELLED,
-}
-
-
-def emit_order(event_type: EventType, order: Order) -> None:
-    """The event's `data.order` is the order as GET /api/orders/<id> returns it, less the
-    payment's client secret (only the customer's client needs it)."""
-    data = order_body(order)
-    data["payment"]["client_secret"] = None
-    events.emit(event_type, {"order": data})
 
 
 def place_order(user_id: int, options: dict) -> Order:
@@ -123,7 +99,7 @@ def _place_order(user_id: int, plan: checkout.Plan) -> Order:
             discount_id=None if discount is None else discount.id,
             discount_code=None if discount is None else discount.code,
             created_at=now,
-            **payments.payment_columns(totals.total),
+            **status.opening_payment(totals.total),
         )
         columns = {column.key: getattr(order, column.key) for column in Order.__table__.c}
         del columns["id"]
@@ -144,7 +120,7 @@ def _place_order(user_id: int, plan: checkout.Plan) -> Order:
         order.status_history = [
             OrderStatusChange(status=OrderStatus.PENDING, at=now, changed_by=user_id)
         ]
-        emit_order(EventType.ORDER_CREATED, order)
+        status.emit_order(EventType.ORDER_CREATED, order)
         inventory.record_taken(taken, order.id)
         # Counted once committed: a caller's transaction (an Idempotency-Key) may still undo it.
         after_commit(ORDERS_PLACED.inc)
@@ -188,14 +164,14 @@ def change_status(
             require(actor, Permission.ORDERS_WRITE)
             if current == OrderStatus.PAID and new_status == OrderStatus.CANCELLED:
                 require(actor, Permission.PAYMENTS_REFUND)
-        if new_status not in TRANSITIONS[current]:
+        if new_status not in status.TRANSITIONS[current]:
             raise Conflict(f"Order {order_id} is {current}: it cannot become {new_status}.")
-        if new_status == OrderStatus.PAID and not payments.staff_may_mark_paid(order):
+        if new_status == OrderStatus.PAID and not status.staff_may_mark_paid(order):
             raise Conflict(
                 f"Order {order_id} is paid through {order.payment_provider}: it becomes paid "
                 "when the provider reports the payment, not by hand."
             )
-        if not move(order, new_status, changed_by=actor.id):
+        if not status.move(order, new_status, changed_by=actor.id):
             raise Conflict(f"Order {order_id} changed meanwhile; reload it and try again.")
         if by_staff:
             audit.record(
@@ -205,38 +181,6 @@ def change_status(
                 {"status": new_status.value},
             )
     return order
-
-
-def move(order: Order, new_status: OrderStatus, *, changed_by: int | None) -> bool:
-    """The move itself, in the caller's transaction: one UPDATE guarded on the status read,
-    so of two concurrent moves (a payment and an expiry, say) exactly one happens; False
-    for the loser. Cancelling puts the stock and the code's use back and sends the payment
-    back (app.payments); every move writes its history row and event."""
-    current = order.status
-    if new_status not in TRANSITIONS[current]:
-        return False
-    session = db.session
-    moved = changed(
-        session.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.status == current)
-            .values(status=new_status)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if moved != 1:
-        return False
-    if new_status == OrderStatus.CANCELLED:
-        lines = [(item.product_id, item.quantity) for item in order.items]
-        inventory.put_back(lines, order_id=order.id, user_id=changed_by)
-        if order.discount_id is not None:
-            discounts.release(order.id)
-    payments.on_status_change(order, new_status)
-    session.add(OrderStatusChange(order_id=order.id, status=new_status, changed_by=changed_by))
-    session.flush()
-    session.refresh(order)  # the status and history that GET will show
-    emit_order(STATUS_EVENTS[new_status], order)
-    return True
 
 
 def expire_unpaid() -> int:
@@ -259,7 +203,7 @@ def expire_unpaid() -> int:
             order = session.get_one(Order, order_id, populate_existing=True)
             # Read again inside the write transaction: paid meanwhile is not expired.
             if order.status == OrderStatus.PENDING:
-                expired += move(order, OrderStatus.CANCELLED, changed_by=None)
+                expired += status.move(order, OrderStatus.CANCELLED, changed_by=None)
     return expired
 
 

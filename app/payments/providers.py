@@ -6,6 +6,7 @@ webhook, refund, cancel. `provider()` is the one PAYMENT_PROVIDER names.
 - `stripe`: the official library (app.payments.stripe_provider, imported only then).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -13,13 +14,17 @@ from typing import Protocol
 
 from flask import current_app
 
+from app.platform.errors import BadRequest
 from app.platform.models import ProviderName
 
 WEBHOOK_TOLERANCE_S = 300
 
 
-class InvalidWebhook(Exception):
+class InvalidWebhook(BadRequest):
     """A webhook whose signature, age or body cannot be trusted (a 400)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"The webhook was refused: {reason}")
 
 
 class ProviderError(Exception):
@@ -57,8 +62,9 @@ class PaymentProvider(Protocol):
 
     def create(self, order_id: int, amount: Decimal, currency: str) -> Created | None: ...
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
-        """The event, verified (InvalidWebhook when it cannot be trusted)."""
+    def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        """The event, verified against its signature in `headers` (the request's, as the
+        provider sent them): InvalidWebhook when it cannot be trusted."""
 
     def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:
         """Refund `amount` of the payment (None: all of it); the refund's reference."""
@@ -72,7 +78,7 @@ class ManualProvider:
     def create(self, order_id: int, amount: Decimal, currency: str) -> None:
         return None  # paid when an admin says so
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
+    def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
         raise InvalidWebhook("The manual provider receives no webhooks.")
 
     def refund(self, reference: str | None, amount: Decimal | None, currency: str) -> str:

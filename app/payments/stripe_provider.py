@@ -4,6 +4,7 @@ webhooks verified with `Stripe-Signature` (tolerance 300 s, either way), refunds
 cancellations of that intent. Imported only when PAYMENT_PROVIDER is stripe."""
 
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -108,7 +109,8 @@ class StripeProvider:
             raise ProviderError(f"Stripe refused the payment intent: {error}") from error
         return Created(intent.id, intent.client_secret)
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
+    def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        signature = headers.get("Stripe-Signature")
         try:
             event = stripe.Webhook.construct_event(
                 payload, signature, self.webhook_secret, WEBHOOK_TOLERANCE_S

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.discounts.services import create_discount
+from app.orders.payments import claim_due_actions, perform
 from app.orders.services import expire_unpaid
-from app.payments.services import claim_due_actions, perform
 from app.platform.db import db
 from app.platform.models import Order
 from tests.concurrency.live import Outcome, call

@@ -1,11 +1,13 @@
-"""Payments: every order carries one (Order.payment_*), opened with the order; it becomes
-`succeeded` only by an admin (manual) or by the provider's verified webhook, never a client.
+"""An order's payment with its provider: every order carries one (Order.payment_*), opened
+with the order; it becomes `succeeded` only by an admin (manual) or by the provider's
+verified webhook, never a client. This module calls the provider (app.payments) and applies
+its neutral answers; the status and payment status are written by app.orders.status.
 
 - `start`: after the checkout commit, the provider's payment is created (a Stripe
   PaymentIntent, idempotent by order id) and its reference and client secret stored; a call
   that fails is made again by the worker (`start_missing`).
 - `handle_webhook`: the provider's adapter verifies its event and maps it to a neutral
-  PaymentEvent (app.payments.providers; only the adapter knows the provider's shapes); one
+  PaymentEvent (app.payments; only the adapter knows the provider's shapes); one
   transaction records the event id (a redelivery finds it and changes nothing) with its
   effect. A success pays the order only when the amount and currency match it, by the same
   guarded update that expiry and cancellation use (exactly one of paid or cancelled wins);
@@ -19,11 +21,14 @@
   worker after the commit (`claim_due_actions`, `perform`), with retries.
 """
 
+from collections.abc import Mapping
+
 from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.jobs import claim, settle
+from app.orders import status
 from app.payments.providers import (
     InvalidWebhook,
     Outcome,
@@ -31,10 +36,9 @@ from app.payments.providers import (
     ProviderError,
     provider,
 )
-from app.platform.db import changed, db, insert_on_conflict, transaction
+from app.platform.db import db, insert_on_conflict, transaction
 from app.platform.models import (
     DeliveryStatus,
-    EventType,
     Order,
     OrderStatus,
     PaymentAction,
@@ -48,22 +52,10 @@ from app.platform.money import minor_units
 BATCH = 100
 
 
-def payment_columns(total) -> dict:
-    """The payment an order opens with, by the configured provider."""
-    config = current_app.config
-    return {
-        "payment_provider": config["PAYMENT_PROVIDER"],
-        "payment_status": PaymentStatus.NOT_REQUIRED
-        if total == 0
-        else PaymentStatus.REQUIRES_PAYMENT,
-        "payment_currency": config["STORE_CURRENCY"],
-    }
-
-
 def start(order: Order) -> None:
     """Create the provider's payment of a new order (after its commit); `order` gets the
     reference and client secret. A failure is logged and left to the worker."""
-    if not starts_after_commit(order):
+    if not status.starts_after_commit(order):
         return
     try:
         created = provider().create(order.id, order.total, order.payment_currency)
@@ -105,48 +97,15 @@ def start_missing() -> int:
     return len(orders)
 
 
-def on_status_change(order: Order, new_status: OrderStatus) -> None:
-    """The payment side of an order's move, in its transaction."""
-    if new_status == OrderStatus.PAID and order.payment_status != PaymentStatus.NOT_REQUIRED:
-        order.payment_status = PaymentStatus.SUCCEEDED
-    elif new_status == OrderStatus.CANCELLED:
-        if order.payment_status == PaymentStatus.SUCCEEDED:
-            queue_action(order.id, PaymentActionKind.REFUND)
-        elif order.payment_reference is not None:
-            queue_action(order.id, PaymentActionKind.CANCEL)
+# --- the provider's webhook ----------------------------------------------------------------
 
 
-def starts_after_commit(order: Order) -> bool:
-    """Whether the order's payment is made at its provider once the order has committed
-    (`start`): its reference and client secret come then."""
-    return (
-        order.payment_status == PaymentStatus.REQUIRES_PAYMENT
-        and order.payment_provider != ProviderName.MANUAL
-    )
-
-
-def staff_may_mark_paid(order: Order) -> bool:
-    """Staff say an order is paid only where the store has no provider to hear it from: a
-    manual payment, or nothing to pay. A provider's payment is paid by its verified word."""
-    return (
-        order.payment_provider == ProviderName.MANUAL
-        or order.payment_status == PaymentStatus.NOT_REQUIRED
-    )
-
-
-def queue_action(order_id: int, kind: PaymentActionKind) -> None:
-    db.session.execute(insert(PaymentAction).values(order_id=order_id, kind=kind))
-
-
-# --- Stripe's webhook --------------------------------------------------------------------
-
-
-def handle_webhook(name: ProviderName, payload: bytes, signature: str | None) -> None:
+def handle_webhook(name: ProviderName, payload: bytes, headers: Mapping[str, str]) -> None:
     """Verify the provider's event, then apply it once (see the module docstring).
     InvalidWebhook: 400."""
     if current_app.config["PAYMENT_PROVIDER"] != name:
         raise InvalidWebhook(f"{name.title()} payments are not enabled on this store.")
-    event = provider().verify_webhook(payload, signature)
+    event = provider().verify_webhook(payload, headers)
     try:
         with transaction() as session:
             session.execute(
@@ -163,14 +122,12 @@ def handle_webhook(name: ProviderName, payload: bytes, signature: str | None) ->
             if event.outcome == Outcome.SUCCEEDED:
                 _succeeded(order, event)
             elif event.outcome == Outcome.FAILED:
-                _failed(order)
+                status.payment_failed(order)
     except IntegrityError:
         current_app.logger.info("%s event %s already processed", name.title(), event.id)
 
 
 def _succeeded(order: Order, event: PaymentEvent) -> None:
-    from app.orders.services import move  # orders use this module: imported when needed
-
     expected = (minor_units(order.total, order.payment_currency), order.payment_currency)
     received = (event.amount, event.currency)
     if event.reference is None:
@@ -180,26 +137,8 @@ def _succeeded(order: Order, event: PaymentEvent) -> None:
         _refuse_payment(order, event.reference, received, expected, own=own)
         return
     order.payment_reference = event.reference
-    if move(order, OrderStatus.PAID, changed_by=None):
-        return
-    # Paid after it expired or was cancelled: the money goes back, once. Guarded: of several
-    # events reporting the success (their ids differ), at once on several workers, one
-    # queues the refund.
-    unpaid = (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED)
-    refundable = changed(
-        db.session.execute(
-            update(Order)
-            .where(
-                Order.id == order.id,
-                Order.status == OrderStatus.CANCELLED,
-                Order.payment_status.in_(unpaid),
-            )
-            .values(payment_status=PaymentStatus.SUCCEEDED)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if refundable == 1:
-        queue_action(order.id, PaymentActionKind.REFUND)
+    if not status.move(order, OrderStatus.PAID, changed_by=None):
+        status.paid_too_late(order)  # expired or cancelled meanwhile: the money goes back
 
 
 def _refuse_payment(order: Order, intent_id: str, received, expected, *, own: bool) -> None:
@@ -221,16 +160,6 @@ def _refuse_payment(order: Order, intent_id: str, received, expected, *, own: bo
     )
 
 
-def _failed(order: Order) -> None:
-    from app.orders.services import emit_order
-
-    if order.status != OrderStatus.PENDING:
-        return
-    order.payment_status = PaymentStatus.FAILED
-    db.session.flush()
-    emit_order(EventType.PAYMENT_FAILED, order)
-
-
 # --- the worker: provider calls that must not be lost --------------------------------------
 
 
@@ -242,8 +171,6 @@ def claim_due_actions() -> list[int]:
 def perform(action_id: int) -> None:
     """Make one provider call; record the outcome (a refund: the order's payment is refunded
     and order.refunded emitted) or schedule the next try."""
-    from app.orders.services import emit_order  # orders use this module
-
     action = db.session.get(PaymentAction, action_id)
     if action is None or action.status != DeliveryStatus.PENDING:
         return
@@ -269,10 +196,7 @@ def perform(action_id: int) -> None:
         settle(done, succeeded=True, schedule=current_app.config["PAYMENT_RETRY_SCHEDULE"])
         if kind == PaymentActionKind.REFUND:
             order = session.get_one(Order, order_id, populate_existing=True)
-            order.payment_status = PaymentStatus.REFUNDED
-            order.refund_reference = refund_reference
-            session.flush()
-            emit_order(EventType.ORDER_REFUNDED, order)
+            status.payment_refunded(order, refund_reference)
         elif kind == PaymentActionKind.REFUND_INTENT:
             order = session.get_one(Order, order_id, populate_existing=True)
             order.payment_flagged = (f"{order.payment_flagged} Refunded as {refund_reference}.")[
