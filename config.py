@@ -91,7 +91,7 @@ class Config:
         # Seconds to wait for a PostgreSQL connection before the request fails.
         self.DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-        # Rendered catalog answers each worker keeps (app.caching); 0 keeps none.
+        # Rendered catalog answers each worker keeps (app.api.caching); 0 keeps none.
         self.CATALOG_CACHE_MAX_BYTES = env_int("CATALOG_CACHE_MAX_BYTES", 8 * 1024 * 1024)
         # Catalog search through the database's full-text index (app.search); false: LIKE.
         self.SEARCH_FULLTEXT = env_bool("SEARCH_FULLTEXT", True)
@@ -207,7 +207,7 @@ class Config:
     }
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
-    # Assets served by the app itself (app.openapi): the docs work offline.
+    # Assets served by the app itself (app.api.openapi): the docs work offline.
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/api/docs-assets/swagger_ui/"
     OPENAPI_SWAGGER_UI_CONFIG = {

@@ -3,7 +3,7 @@
 PORT (8000), WEB_CONCURRENCY (2 x cores + 1), GUNICORN_TIMEOUT (30 s),
 GUNICORN_GRACEFUL_TIMEOUT (30 s: in-flight requests finish on SIGTERM), FORWARDED_ALLOW_IPS
 (the proxies whose X-Forwarded-* gunicorn trusts; the app's own setting is TRUSTED_PROXIES).
-The app writes one JSON line per request (app.observability), so gunicorn's access log is off
+The app writes one JSON line per request (app.api.observability), so gunicorn's access log is off
 and its own lines are JSON too. With metrics on (METRICS_ENABLED or METRICS_TOKEN), the
 workers share PROMETHEUS_MULTIPROC_DIR so /metrics counts all of them.
 """
@@ -30,7 +30,7 @@ errorlog = "-"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "app.observability.json_formatter"}},
+    "formatters": {"json": {"()": "app.api.observability.json_formatter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",

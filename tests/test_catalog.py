@@ -238,7 +238,7 @@ def test_the_fast_product_body_equals_the_schema_dump(app, client, auth, catalog
     import marshmallow as ma
 
     import seed_data
-    from app.products.schemas import ProductSchema
+    from app.api.products.schemas import ProductSchema
     from app.products.services import product_page
 
     images = [{"url": "https://e.example.com/a.jpg", "alt": "A"}]
@@ -686,7 +686,7 @@ def test_a_list_page_takes_the_same_few_statements_whatever_its_size(
 
 
 def test_a_product_detail_takes_1_statement_then_none_while_kept(client, catalog, statements):
-    """The row with its category; then the kept copy (app.caching: the catalog version is
+    """The row with its category; then the kept copy (app.api.caching: the catalog version is
     read on a connection of its own, not counted here)."""
     for path in (f"/api/products/{catalog['BEA-001']}", "/api/products/by-slug/coffee-mug"):
         assert statements(client, path) == 1

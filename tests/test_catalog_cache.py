@@ -1,11 +1,11 @@
-"""The rendered catalog answers (app.caching): a kept copy is served only while the catalog
+"""The rendered catalog answers (app.api.caching): a kept copy is served only while the catalog
 version it was rendered at is the committed one, whoever changed the catalog and through
 whichever worker; staff-only answers are never kept."""
 
 import pytest
 from sqlalchemy import text
 
-from app.caching import CatalogCache
+from app.api.caching import CatalogCache
 
 # The kept answer and the rendered one differ only in their request id.
 PER_REQUEST_HEADERS = {"X-Request-ID"}

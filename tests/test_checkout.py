@@ -580,7 +580,7 @@ def test_the_written_out_order_body_equals_the_schema_dump(shop, app, client):
     """order_body writes what OrderSchema declares (the response and every event's copy)."""
     import marshmallow as ma
 
-    from app.orders.schemas import OrderSchema
+    from app.api.orders.schemas import OrderSchema
 
     shop.tax("US", "0.0825", "TX")
     method_id = shop.method("4.90")

@@ -103,7 +103,7 @@ def test_a_checkout_rolled_back_by_its_idempotency_key_writes_no_event(
     def storage_fails(*_args):
         raise RuntimeError("the idempotency row could not be written")
 
-    monkeypatch.setattr("app.idempotency._store", storage_fails)
+    monkeypatch.setattr("app.api.idempotency._store", storage_fails)
     headers = {**auth.customer, "Idempotency-Key": "no-event"}
     assert_problem(client.post("/api/orders", headers=headers), 500)
     assert events(query) == []

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.idempotency import STALE_AFTER, fingerprint
+from app.api.idempotency import STALE_AFTER, fingerprint
 from app.platform.db import db, utcnow
 from app.platform.models import IdempotencyKey, Order, StockMovement
 from tests.helpers import add_to_cart, assert_problem, cart_lines, count_rows, stock_of

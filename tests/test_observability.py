@@ -197,7 +197,7 @@ def test_a_checkout_rolled_back_by_its_idempotency_key_counts_nothing(
     def storage_fails(*_args):
         raise RuntimeError("the idempotency row could not be written")
 
-    monkeypatch.setattr("app.idempotency._store", storage_fails)
+    monkeypatch.setattr("app.api.idempotency._store", storage_fails)
     headers = {**auth.customer, "Idempotency-Key": "rolled-back-checkout"}
     assert_problem(client.post("/api/orders", headers=headers), 500)
 

@@ -303,7 +303,7 @@ def test_there_is_no_catch_all_default_response(spec):
         assert "default" not in operation["responses"], (path, method)
 
 
-# Checkout's 409 may carry the current totals and the changed lines (app.checkout.schemas).
+# Checkout's 409 may carry the current totals and the changed lines (app.api.checkout.schemas).
 EXTENDED_PROBLEMS = {("/api/orders", "post", "409"), ("/api/checkout/preview", "post", "409")}
 
 

@@ -20,8 +20,8 @@ import stripe
 from openapi_schema_validator import OAS30Validator
 from sqlalchemy import select
 
-from app.auth.schemas import RESET_TOKEN_EXAMPLE
-from app.cart.schemas import CART_TOKEN_EXAMPLE
+from app.api.auth.schemas import RESET_TOKEN_EXAMPLE
+from app.api.cart.schemas import CART_TOKEN_EXAMPLE
 from app.platform.db import db, utcnow
 from app.platform.models import GuestCart, PasswordReset, User, WebhookDelivery
 from seed_data import seed_catalog, seed_checkout, seed_roles

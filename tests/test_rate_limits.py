@@ -239,7 +239,7 @@ MALFORMED_BODIES = {
 
 @pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
 def test_a_malformed_body_is_a_4xx_and_keeps_the_limiter_on_its_storage(limited_app, body):
-    from app.extensions import limiter
+    from app.api.extensions import limiter
 
     app = limited_app(
         RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}"
@@ -255,7 +255,7 @@ def test_a_malformed_body_is_a_4xx_and_keeps_the_limiter_on_its_storage(limited_
 
 
 def test_key_functions_never_raise(app, monkeypatch):
-    from app import limits
+    from app.api import limits
 
     def broken(_name):
         raise RuntimeError("database down")
@@ -269,7 +269,7 @@ def test_key_functions_never_raise(app, monkeypatch):
 
 
 def test_every_limit_uses_a_key_function_that_never_raises(app):
-    from app.extensions import limiter
+    from app.api.extensions import limiter
 
     # Limit groups as registered by the decorators (Flask-Limiter keeps no public list).
     manager = limiter.limit_manager

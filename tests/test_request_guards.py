@@ -1,4 +1,4 @@
-"""Request guards (app/guards.py) and the URL map: what every request passes before a view.
+"""Request guards (app/api/guards.py) and the URL map: what every request passes before a view.
 
 - NUL, which PostgreSQL text cannot hold, in a path is a 404 and in a query string a 422
   naming the parameter, on both engines (it was a 500 on PostgreSQL, a 404 on SQLite);
@@ -191,8 +191,8 @@ def test_chunked_body_that_is_not_json_is_415(client, auth, content_type):
 
 
 def test_guards_live_apart_from_the_error_definitions():
-    import app.errors
-    import app.guards
+    import app.api.guards
+    import app.api.problems
 
-    assert app.guards.WRITE_METHODS == ("POST", "PUT", "PATCH", "DELETE")
-    assert not hasattr(app.errors, "_require_json_body")
+    assert app.api.guards.WRITE_METHODS == ("POST", "PUT", "PATCH", "DELETE")
+    assert not hasattr(app.api.problems, "_require_json_body")

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import seed_data
+from app.api.products.schemas import ProductInputSchema
 from app.platform.models import (
     Category,
     Discount,
@@ -18,7 +19,6 @@ from app.platform.models import (
     TaxRate,
     User,
 )
-from app.products.schemas import ProductInputSchema
 from tests.conftest import empty_tables
 from tests.helpers import count_rows
 from tests.invariants import inventory_violations

@@ -1,6 +1,6 @@
 """Permission checks: what a user's roles grant (models.Permission, BUILTIN_ROLES).
 
-`require` is the one check behind every staff route (app.auth.decorators) and the few
+`require` is the one check behind every staff route (app.api.auth.decorators) and the few
 object rules of the services (staff reading or cancelling another user's order).
 """
 

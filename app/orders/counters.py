@@ -1,4 +1,4 @@
-"""What ordering counts for Prometheus; the edge exports them (app.metrics)."""
+"""What ordering counts for Prometheus; the edge exports them (app.api.metrics)."""
 
 from prometheus_client import Counter
 

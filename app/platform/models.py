@@ -37,7 +37,7 @@ else:
 
 class Permission(StrEnum):
     """What a role lets its holders do, by area and by read/write. A staff route declares the
-    one it needs (app.auth.decorators.permission_required)."""
+    one it needs (app.api.auth.decorators.permission_required)."""
 
     CATALOG_WRITE = "catalog:write"
     INVENTORY_WRITE = "inventory:write"

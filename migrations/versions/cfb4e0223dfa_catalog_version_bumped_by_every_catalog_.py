@@ -1,7 +1,7 @@
 """catalog version, bumped by every catalog change
 
 The public catalog reads (product pages, the product list, categories) are served from a
-rendered copy while the catalog has not changed since it was rendered (app.caching). What
+rendered copy while the catalog has not changed since it was rendered (app.api.caching). What
 "changed" means is kept by the database, so every writer counts (the app, seed_data.py, a
 bulk import, psql): any insert, update or delete of a product or a category adds one to a
 row of catalog_versions, in the writer's own transaction. The catalog version is the sum of

@@ -1,6 +1,6 @@
 """Kept catalog answers on a real 4-worker server: every worker keeps its own copies, and a
 write acknowledged by any of them (an admin's price change, a checkout's stock) is what the
-very next read of every worker shows (app.caching: the database's catalog version)."""
+very next read of every worker shows (app.api.caching: the database's catalog version)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
