@@ -93,7 +93,7 @@ class Config:
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
         # Rendered catalog answers each worker keeps (app.api.caching); 0 keeps none.
         self.CATALOG_CACHE_MAX_BYTES = env_int("CATALOG_CACHE_MAX_BYTES", 8 * 1024 * 1024)
-        # Catalog search through the database's full-text index (app.search); false: LIKE.
+        # Catalog search through the database's full-text index (app.catalog.search); false: LIKE.
         self.SEARCH_FULLTEXT = env_bool("SEARCH_FULLTEXT", True)
         # /metrics: open with METRICS_ENABLED, bearer-protected with METRICS_TOKEN, else absent.
         self.METRICS_ENABLED = env_bool("METRICS_ENABLED", False)

@@ -16,8 +16,8 @@ off, once per customer) and SAVE5 (5.00 off from 30.00).
 
 Running it again adds nothing: categories are matched by slug, products by SKU, the admin by
 username, shipping methods by name, tax rates by country and region, codes by code. Products
-go in by bulk INSERTs of 1,000 through app.inventory, with their "initial stock" ledger rows,
-in one transaction: 10,000 products take about two seconds.
+go in by bulk INSERTs of 1,000 through app.catalog.inventory, with their "initial stock"
+ledger rows, in one transaction: 10,000 products take about two seconds.
 """
 
 import argparse
@@ -32,11 +32,12 @@ from math import gcd
 from slugify import slugify
 from sqlalchemy import func, inspect, select, text
 
-from app import create_app, inventory
+from app import create_app
 from app.auth.services import ensure_admin
+from app.catalog import inventory
+from app.catalog.slugs import MAX_SLUG_LENGTH
 from app.platform.db import db, transaction
 from app.platform.models import Category, Discount, Product, Role, ShippingMethod, TaxRate
-from app.slugs import MAX_SLUG_LENGTH
 
 DEMO_ADMIN_PASSWORD = "admin-password"
 DEFAULT_PRODUCTS = 200

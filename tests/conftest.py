@@ -16,9 +16,9 @@ from app import create_app
 from app.api.extensions import limiter
 from app.api.products.schemas import ProductSchema
 from app.auth.services import issue_tokens
+from app.catalog.products import create_product
 from app.platform.db import db
 from app.platform.models import BuiltinRole, Role, builtin_role_rows
-from app.products.services import create_product
 from tests.databases import fresh_database
 from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory, roles_named
 

@@ -61,7 +61,7 @@ def cart_lines(query, user_id: int) -> dict[int, int]:
 
 def record_movement(product_id: int, delta: int, reason: str) -> None:
     """A ledger row written behind the app's back, as another process's change would be
-    (the app itself writes the ledger only through app.inventory)."""
+    (the app itself writes the ledger only through app.catalog.inventory)."""
     db.session.execute(
         insert(StockMovement).values(
             product_id=product_id, delta=delta, reason=reason, created_at=utcnow()

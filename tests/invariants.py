@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.inventory import MovementReason
+from app.catalog.inventory import MovementReason
 from app.platform.models import (
     Discount,
     DiscountRedemption,

@@ -12,9 +12,9 @@ from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.catalog.products import create_product
 from app.platform.db import db
 from app.platform.models import Category, Product
-from app.products.services import create_product
 from tests.databases import fresh_database
 from tests.factories import roles_named
 from tests.helpers import assert_problem
@@ -239,7 +239,7 @@ def test_the_fast_product_body_equals_the_schema_dump(app, client, auth, catalog
 
     import seed_data
     from app.api.products.schemas import ProductSchema
-    from app.products.services import product_page
+    from app.catalog.products import product_page
 
     images = [{"url": "https://e.example.com/a.jpg", "alt": "A"}]
     client.post("/api/products", json={"name": "Imaged", "price": "0.10", "images": images},

@@ -195,7 +195,7 @@ def broken_listing(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("secret-internal-detail")
 
-    monkeypatch.setattr("app.products.services.list_products", boom)
+    monkeypatch.setattr("app.catalog.products.list_products", boom)
 
 
 def test_unexpected_exception_is_500_problem_without_internals(client, broken_listing):
@@ -243,7 +243,7 @@ def test_lock_timeout_is_503_problem_with_retry_after(client, monkeypatch, drive
     def busy(**_kwargs):
         raise OperationalError("UPDATE products ...", {}, driver_error)
 
-    monkeypatch.setattr("app.products.services.list_products", busy)
+    monkeypatch.setattr("app.catalog.products.list_products", busy)
     response = client.get("/api/products")
     body = assert_problem(response, 503)
     assert response.headers["Retry-After"] == "1"
@@ -254,7 +254,7 @@ def test_other_database_errors_are_500_without_details(client, monkeypatch):
     def broken(**_kwargs):
         raise OperationalError("SELECT secret_column", {}, _DriverError("disk I/O error"))
 
-    monkeypatch.setattr("app.products.services.list_products", broken)
+    monkeypatch.setattr("app.catalog.products.list_products", broken)
     response = client.get("/api/products")
     body = assert_problem(response, 500)
     assert "secret_column" not in response.get_data(as_text=True)

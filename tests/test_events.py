@@ -115,6 +115,6 @@ def test_a_cancel_that_fails_midway_writes_no_event(client, auth, place, query, 
     def broken(*args, **kwargs):
         raise RuntimeError("ledger unavailable")
 
-    monkeypatch.setattr("app.inventory._record", broken)
+    monkeypatch.setattr("app.catalog.inventory._record", broken)
     assert_problem(client.post(f"/api/orders/{order['id']}/cancel", headers=auth.customer), 500)
     assert [event_type for event_type, _ in events(query)] == ["order.created"]

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.inventory import MAX_STOCK
+from app.catalog.inventory import MAX_STOCK
+from app.catalog.products import update_product
 from app.platform.db import db
 from app.platform.models import Product, StockMovement
-from app.products.services import update_product
 from tests.helpers import (
     PRODUCT_FIELDS,
     add_to_cart,

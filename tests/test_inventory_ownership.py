@@ -1,4 +1,4 @@
-"""app/inventory.py is the only code that writes `products.stock` or the stock ledger.
+"""app/catalog/inventory.py is the only code that writes `products.stock` or the stock ledger.
 
 The source of app/ and of the seed script is read (not run) and every way of writing either
 is looked for: an UPDATE or INSERT of products naming the stock, an ORM assignment to
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OWNER = ROOT / "app" / "inventory.py"
+OWNER = ROOT / "app" / "catalog" / "inventory.py"
 SCANNED = [*sorted((ROOT / "app").rglob("*.py")), ROOT / "seed_data.py"]
 RAW_SQL = re.compile(
     r"UPDATE\s+products\b[^;]*\bSET\b[^;]*\bstock\b|INSERT\s+INTO\s+stock_movements\b", re.I

@@ -110,7 +110,7 @@ def broken_listing(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("listing exploded")
 
-    monkeypatch.setattr("app.products.services.list_products", boom)
+    monkeypatch.setattr("app.catalog.products.list_products", boom)
 
 
 def test_unexpected_error_logs_its_traceback_with_the_request_id(client, broken_listing, capsys):

@@ -159,7 +159,7 @@ def test_cancel_is_atomic_with_the_restock(client, auth, make_product, query, mo
     def broken(*args, **kwargs):
         raise RuntimeError("ledger unavailable")
 
-    monkeypatch.setattr("app.inventory._record", broken)
+    monkeypatch.setattr("app.catalog.inventory._record", broken)
     response = client.post(f"/api/orders/{order['id']}/cancel", headers=auth.customer)
 
     assert_problem(response, 500)

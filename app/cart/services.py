@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, delete, func, select
 
 from app.auth.passwords import token_hash
+from app.catalog.products import get_product
 from app.platform.db import db, insert_on_conflict, transaction, utcnow
 from app.platform.errors import (
     CartTokenRefused,
@@ -25,7 +26,6 @@ from app.platform.errors import (
 )
 from app.platform.models import CartItem, GuestCart, GuestCartItem, Product
 from app.platform.money import MAX_MONEY
-from app.products.services import get_product
 
 MAX_CART_LINES = 100  # different products in one cart
 MAX_LINE_QUANTITY = 10_000  # units of one product in one cart

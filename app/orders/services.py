@@ -1,7 +1,7 @@
 """Order placement, lifecycle and lookup.
 
 Placement reads what the body names first (address, method, tax rate: app.checkout), then
-runs one transaction: the cart is emptied, app.inventory takes the stock (guarded UPDATEs,
+runs one transaction: the cart is emptied, app.catalog.inventory takes the stock (guarded UPDATEs,
 in product-id order), the lines are priced at the prices the stock was taken at
 (app.checkout.services.price), a discount code's use is claimed (app.discounts), the order
 is written with its breakdown and snapshots, and the order.created event with it
@@ -16,9 +16,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload, undefer
 
-from app import inventory
 from app.audit import services as audit
 from app.auth.permissions import require
+from app.catalog import inventory
 from app.checkout import services as checkout
 from app.discounts import services as discounts
 from app.orders import payments, status

@@ -13,7 +13,8 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import insert, update
 
-from app import events, inventory
+from app import events
+from app.catalog import inventory
 from app.discounts import services as discounts
 from app.orders.bodies import order_body
 from app.platform.db import changed, db

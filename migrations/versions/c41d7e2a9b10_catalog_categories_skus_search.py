@@ -50,7 +50,7 @@ POSTGRES_SEARCH = [
     "to_tsvector('simple', regexp_replace(coalesce(name, '') || ' ' || coalesce(sku, '') || "
     "' ' || coalesce(description, ''), '[^[:alnum:]]+', ' ', 'g'))) STORED",
     "CREATE INDEX ix_products_search_vector ON products USING gin (search_vector)",
-    # Byte order, as SQLite sorts: the same order on both engines (app.search.name_key).
+    # Byte order, as SQLite sorts: the same order on both engines (app.catalog.search.name_key).
     'CREATE INDEX ix_products_name_key ON products ((lower(name) COLLATE "C"), id)',
 ]
 

@@ -23,9 +23,9 @@ from flask import Flask
 
 from app import create_app
 from app.auth.services import issue_tokens
+from app.catalog.products import create_product
 from app.platform.db import db
 from app.platform.models import BuiltinRole
-from app.products.services import create_product
 from tests.factories import UserFactory, roles_named
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

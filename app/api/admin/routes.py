@@ -5,9 +5,9 @@ from app.api.limits import limit_writes
 from app.api.orders.schemas import AdminOrderQueryArgsSchema, AdminOrderSummaryPageSchema
 from app.api.products.schemas import LowStockArgsSchema, ProductPageSchema
 from app.api.routing import Blueprint
+from app.catalog import products
 from app.orders import services as orders
 from app.platform.models import Permission
-from app.products import services as products
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Back office")
 limit_writes(blp)

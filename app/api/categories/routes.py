@@ -11,7 +11,7 @@ from app.api.categories.schemas import (
 from app.api.limits import limit_writes
 from app.api.pagination import PaginationArgsSchema
 from app.api.routing import Blueprint
-from app.categories import services
+from app.catalog import categories as services
 from app.platform.models import Permission
 
 blp = Blueprint(

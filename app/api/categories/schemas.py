@@ -4,7 +4,7 @@ from marshmallow import validate
 from app.api.fields import QueryBoolean, Timestamp, id_field, no_control_characters, visible_text
 from app.api.pagination import page_of
 from app.api.schemas import ResponseSchema, with_examples
-from app.slugs import SLUG_PATTERN
+from app.catalog.slugs import SLUG_PATTERN
 
 SLUG_RULES = [
     validate.Length(min=1, max=120),

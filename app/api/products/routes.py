@@ -15,8 +15,8 @@ from app.api.products.schemas import (
     StockMovementPageSchema,
 )
 from app.api.routing import Blueprint
+from app.catalog import products as services
 from app.platform.models import Permission
-from app.products import services
 
 blp = Blueprint("products", __name__, url_prefix="/api/products", description="Product catalog")
 limit_writes(blp)

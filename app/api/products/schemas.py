@@ -15,10 +15,10 @@ from app.api.fields import (
 )
 from app.api.pagination import PaginationArgsSchema, page_of
 from app.api.schemas import ResponseSchema, with_examples
-from app.inventory import MAX_STOCK, MovementReason
-from app.products.bodies import product_body
-from app.products.services import SORTS
-from app.search import search_terms
+from app.catalog.bodies import product_body
+from app.catalog.inventory import MAX_STOCK, MovementReason
+from app.catalog.products import SORTS
+from app.catalog.search import search_terms
 
 MAX_IMAGES = 20
 
@@ -131,7 +131,7 @@ class ProductSchema(ResponseSchema):
         """The fields above, written out: products are the catalog's hot path and this is
         several times faster than dumping field by field. tests/test_catalog.py checks that
         both give the same body for every product of the seed catalog. A product page read
-        as a row (app.products.services.product_page) comes written out already."""
+        as a row (app.catalog.products.product_page) comes written out already."""
         many = self.many if many is None else many
         if type(self) is not ProductSchema or self.only or self.exclude:
             return super().dump(obj, many=many)

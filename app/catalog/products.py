@@ -1,6 +1,6 @@
 """Catalog rules: listing and search, admin changes, soft deletion, the stock ledger's pages.
 
-Stock itself changes only through app.inventory, inside these services' transactions.
+Stock itself changes only through app.catalog.inventory, inside these services' transactions.
 """
 
 from decimal import Decimal
@@ -9,15 +9,15 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from app import inventory
 from app.audit import services as audit
+from app.catalog import inventory
+from app.catalog.bodies import CategoryRef, product_body
+from app.catalog.search import matches, name_key, relevance, search_terms
+from app.catalog.slugs import unique_slug
 from app.platform.db import db, taken, transaction, utcnow
 from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.models import AuditAction, CartItem, Category, Product, StockMovement
 from app.platform.pages import Page, paginate
-from app.products.bodies import CategoryRef, product_body
-from app.search import matches, name_key, relevance, search_terms
-from app.slugs import unique_slug
 
 EDITABLE_FIELDS = (
     "name",
@@ -172,7 +172,7 @@ def create_product(data: dict, admin_id: int | None = None) -> Product:
 
 def update_product(product_id: int, changes: dict, admin_id: int | None = None) -> Product:
     """Apply the given fields; omitted ones keep their value. A new stock level is absolute
-    (app.inventory.set_level)."""
+    (app.catalog.inventory.set_level)."""
     _check_references(changes, product_id)
     try:
         with transaction():

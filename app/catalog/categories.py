@@ -10,11 +10,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
+from app.catalog.slugs import unique_slug
 from app.platform.db import db, taken, transaction, utcnow
 from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.models import AuditAction, Category, Product
 from app.platform.pages import paginate
-from app.slugs import unique_slug
 
 EDITABLE_FIELDS = ("name", "slug", "parent_id", "description")
 

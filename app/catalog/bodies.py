@@ -1,5 +1,5 @@
 """A product's JSON body, written out (the catalog's hot path): from a Product, or from a row
-of its columns read without the ORM (app.products.services.product_page). ProductSchema
+of its columns read without the ORM (app.catalog.products.product_page). ProductSchema
 documents it and uses it; tests/test_catalog.py checks the two agree for every product."""
 
 from typing import NamedTuple
