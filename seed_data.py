@@ -33,7 +33,7 @@ from slugify import slugify
 from sqlalchemy import func, inspect, select, text
 
 from app import create_app
-from app.auth.services import ensure_admin
+from app.accounts.services import ensure_admin
 from app.catalog import inventory
 from app.catalog.slugs import MAX_SLUG_LENGTH
 from app.platform.db import db, transaction

@@ -8,8 +8,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from app.auth.services import ensure_admin
+from app.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from app.accounts.services import ensure_admin
 from app.housekeeping import prune_expired
 from app.platform.errors import ValidationFailed
 

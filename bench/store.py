@@ -72,8 +72,8 @@ def prepare(url: str, products: int, customers: int, orders_each: int, buyers: i
     os.environ.update({k: env[k] for k in ("APP_ENV", "SECRET_KEY", "JWT_SECRET_KEY")})
     os.environ["JWT_ACCESS_TOKEN_EXPIRES_SECONDS"] = "7200"
     from app import create_app
-    from app.auth.passwords import hash_password
-    from app.auth.services import issue_tokens
+    from app.accounts.passwords import hash_password
+    from app.accounts.services import issue_tokens
     from app.platform.db import db
     from app.platform.models import (
         BuiltinRole,
@@ -178,7 +178,7 @@ def capture_checkout(url: str) -> dict:
     """The SQL statements of one checkout as the app sends them (three cart adds and the
     order), captured from the app for a dedicated customer; per request, in order."""
     from app import create_app
-    from app.auth.services import issue_tokens
+    from app.accounts.services import issue_tokens
     from app.platform.db import db
     from app.platform.models import Product, User
 
@@ -232,7 +232,7 @@ def capture_checkout(url: str) -> dict:
 def ceiling_buyers(url: str, count: int) -> list[dict]:
     """Customers for the database ceiling, each with a live login and three products."""
     from app import create_app
-    from app.auth.services import issue_tokens
+    from app.accounts.services import issue_tokens
     from app.platform.db import db
     from app.platform.models import Product, User
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import event, text
 
 from app import create_app
+from app.accounts.services import issue_tokens
 from app.api.extensions import limiter
 from app.api.products.schemas import ProductSchema
-from app.auth.services import issue_tokens
 from app.catalog.products import create_product
 from app.platform.db import db
 from app.platform.models import BuiltinRole, Role, builtin_role_rows

@@ -1,4 +1,4 @@
-"""Account names compare in one canonical form (app.auth.identity), and the migration brings
+"""Account names compare in one canonical form (app.accounts.identity), and the migration brings
 rows stored before it to that form without breaking uniqueness (issue 12)."""
 
 import flask_migrate
@@ -7,7 +7,7 @@ from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from app import create_app
-from app.auth.identity import InvalidIdentity, login_key, normalize_email
+from app.accounts.identity import InvalidIdentity, login_key, normalize_email
 from app.platform.db import db
 from tests.databases import fresh_database
 from tests.factories import DEFAULT_PASSWORD

@@ -105,7 +105,7 @@ def test_a_change_that_breaks_a_rule_changes_nothing(client, auth):
 
 
 def test_an_address_book_has_a_limit(client, auth, monkeypatch):
-    monkeypatch.setattr("app.addresses.services.MAX_ADDRESSES", 2)
+    monkeypatch.setattr("app.accounts.addresses.MAX_ADDRESSES", 2)
     for _ in range(2):
         assert add(client, auth.customer).status_code == 201
     assert_problem(add(client, auth.customer), 422, "address")

@@ -194,7 +194,7 @@ def _fail_after(original):
 def test_a_password_change_failing_midway_changes_nothing(client, bob, monkeypatch, step, fail):
     """One transaction: either the old password with every old login, or (not here) the new
     password with every old login ended; never the new password beside an old login."""
-    import app.auth.services as services
+    import app.accounts.services as services
 
     tokens = signed_in(client, "bob")
     monkeypatch.setattr(services, step, fail(getattr(services, step)))

@@ -524,7 +524,7 @@ def run_parity_queries(client, admin_headers) -> list[tuple]:
 
 
 def answers(url: str, **settings) -> list[tuple]:
-    from app.auth.services import issue_tokens
+    from app.accounts.services import issue_tokens
     from app.platform.models import User
 
     other = create_app({"SQLALCHEMY_DATABASE_URI": url, **settings})

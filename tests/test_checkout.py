@@ -509,7 +509,7 @@ def test_the_confirmation_email_shows_the_breakdown(shop, app, client):
     )
 
 
-# --- regions: one normalisation for rates, addresses and matching (app.addresses.regions) ----
+# --- regions: one normalisation for rates, addresses and matching (app.accounts.regions) ----
 
 RATE_SPELLINGS = ["TX", "Texas", " tx "]
 ADDRESS_SPELLINGS = [

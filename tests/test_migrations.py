@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app
-from app.auth.services import issue_tokens
+from app.accounts.services import issue_tokens
 from app.platform.db import db, include_object
 from app.platform.models import User
 from tests.databases import fresh_database

@@ -177,7 +177,7 @@ def test_deactivation_ends_every_link_for_good(client, auth, alice, query):
 
 
 def test_a_new_password_from_the_admin_command_ends_every_link(app, client, alice, query):
-    from app.auth.services import ensure_admin
+    from app.accounts.services import ensure_admin
 
     token, _ = two_links(client, alice, query)
     with app.app_context():

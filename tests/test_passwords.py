@@ -4,8 +4,8 @@ and a login that takes the same work whether or not the account exists."""
 import pytest
 from sqlalchemy import select
 
-from app.auth import passwords
-from app.auth.passwords import COMMON_PASSWORDS, hash_password
+from app.accounts import passwords
+from app.accounts.passwords import COMMON_PASSWORDS, hash_password
 from app.platform.models import User
 from tests.helpers import assert_problem, count_rows, login
 

@@ -23,10 +23,10 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
 from jwt import PyJWTError
 
+from app.accounts.identity import login_key
+from app.accounts.services import find_user_id
 from app.api.extensions import limiter
 from app.api.guards import WRITE_METHODS
-from app.auth.identity import login_key
-from app.auth.services import find_user_id
 
 MAX_PLAIN_KEY = 64  # longer (or non-ASCII) key parts are hashed
 

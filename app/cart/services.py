@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import bindparam, delete, func, select
 
-from app.auth.passwords import token_hash
+from app.accounts.passwords import token_hash
 from app.catalog.products import get_product
 from app.platform.db import db, insert_on_conflict, transaction, utcnow
 from app.platform.errors import (

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from flask import current_app
 
-from app.addresses import services as addresses
+from app.accounts import addresses
 from app.cart.services import get_cart, user_cart
 from app.discounts import services as discounts
 from app.platform.db import db, utcnow

@@ -16,8 +16,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload, undefer
 
+from app.accounts.permissions import require
 from app.audit import services as audit
-from app.auth.permissions import require
 from app.catalog import inventory
 from app.checkout import services as checkout
 from app.discounts import services as discounts

@@ -127,7 +127,7 @@ class User(Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    # The token check loads them with the login (app.auth.services.live_family).
+    # The token check loads them with the login (app.accounts.services.live_family).
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
 
     @property
@@ -648,7 +648,7 @@ class TaxRate(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(100))
-    # What addresses are matched on (app.addresses.regions.region_key, kept by a mapper
+    # What addresses are matched on (app.accounts.regions.region_key, kept by a mapper
     # event of app.taxes.services); "": the country's.
     region_key: Mapped[str] = mapped_column(String(100), default="", server_default="")
     rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))

@@ -1,13 +1,13 @@
 """Tax rates by country and region. Prices are tax-exclusive; an order pays the rate of the
 region it ships to, else its country's, else none (rate_for). Regions are stored cleaned and
-matched by key (app.addresses.regions): "TX", " tx", "Texas" and a fullwidth "TX" are one region."""
+matched by key (app.accounts.regions): "TX", " tx", "Texas" and a fullwidth "TX" are one region."""
 
 from decimal import Decimal
 
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.addresses.regions import clean_region, region_key
+from app.accounts.regions import clean_region, region_key
 from app.audit import services as audit
 from app.platform.db import db, taken, transaction
 from app.platform.errors import NotFound, ValidationFailed

@@ -2,7 +2,7 @@
 
 A rate's region was matched with lower() in SQL: "TX " or a fullwidth "ＴＸ" paid no tax, and
 SQLite's lower() (ASCII only) and PostgreSQL's disagreed on "Ávila". Each rate now stores
-`region_key` (app.addresses.regions.region_key: the ISO 3166-2 code the region names, else
+`region_key` (app.accounts.regions.region_key: the ISO 3166-2 code the region names, else
 the folded text; "" for the whole country), its region is stored cleaned, and one rate per
 country and key is unique. Rates whose keys collide (say "TX" and "Texas") stop the upgrade
 with their ids: delete one first.
@@ -16,7 +16,7 @@ Create Date: 2026-12-07 19:00:00
 import sqlalchemy as sa
 from alembic import op
 
-from app.addresses.regions import clean_region, region_key
+from app.accounts.regions import clean_region, region_key
 
 # revision identifiers, used by Alembic.
 revision = "a4d1c7e9b203"

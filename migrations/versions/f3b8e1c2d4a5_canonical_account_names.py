@@ -1,6 +1,6 @@
 """canonical account names: emails NFKC-normalised and case-folded, usernames NFKC
 
-Sign-up now stores each email in its canonical form (app.auth.identity): NFKC, case-folded,
+Sign-up now stores each email in its canonical form (app.accounts.identity): NFKC, case-folded,
 an internationalised domain as its IDNA A-label. Existing rows are brought to that form so
 logins and the uniqueness check compare like with like. A row is left as it is when its
 canonical form belongs to another row already (the older account keeps it; the listing is

@@ -22,7 +22,7 @@ import requests
 from flask import Flask
 
 from app import create_app
-from app.auth.services import issue_tokens
+from app.accounts.services import issue_tokens
 from app.catalog.products import create_product
 from app.platform.db import db
 from app.platform.models import BuiltinRole

@@ -1,6 +1,6 @@
 """The last admin under concurrent demotions on a real 4-worker server: two admins taking the
 role from one another (or deactivating one another) at the same instant leave exactly one
-active admin, round after round (app.staff.services locks the admin role's row before it
+active admin, round after round (app.accounts.staff locks the admin role's row before it
 counts the others). A request checks its caller's roles as it starts, so both requests of a
 round pass that check; only the locked count keeps the last admin.
 """

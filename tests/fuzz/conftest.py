@@ -18,8 +18,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from sqlalchemy import delete, select
 
+from app.accounts.passwords import COMMON_PASSWORDS, MAX_LENGTH, MIN_LENGTH
 from app.api.idempotency import HEADER, KEY_PATTERN
-from app.auth.passwords import COMMON_PASSWORDS, MAX_LENGTH, MIN_LENGTH
 from app.cart.services import create_guest_cart
 from app.platform.db import db, utcnow
 from app.platform.models import Address, BuiltinRole, PasswordReset, ShippingMethod, User

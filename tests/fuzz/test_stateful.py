@@ -6,7 +6,7 @@ cancel), checking each response and that created resources exist and deleted one
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from app.auth.services import issue_tokens
+from app.accounts.services import issue_tokens
 from app.platform.models import BuiltinRole
 from tests.conftest import empty_tables
 from tests.factories import UserFactory, roles_named

@@ -1,7 +1,7 @@
 from flask import url_for
 from flask_jwt_extended import current_user
 
-from app.addresses import services
+from app.accounts import addresses as services
 from app.api.addresses.schemas import (
     AddressInputSchema,
     AddressPageSchema,

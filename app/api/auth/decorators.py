@@ -6,6 +6,7 @@ from flask import request
 from flask_jwt_extended import current_user, jwt_required, verify_jwt_in_request
 from flask_smorest import Blueprint as BaseBlueprint
 
+from app.accounts.permissions import require
 from app.api.caching import cache_response, documents_caching
 from app.api.openapi import (
     BEARER_AUTH,
@@ -16,7 +17,6 @@ from app.api.openapi import (
     permission_doc,
     permission_refusal,
 )
-from app.auth.permissions import require
 from app.platform.models import Permission
 
 
@@ -32,7 +32,7 @@ def login_required(fn=None, *, refresh: bool = False, any_token_type: bool = Fal
 
 def permission_required(permission: Permission):
     """login_required, and one of the user's roles must grant `permission`; else a 403 that
-    names it. Roles are read with the login on every request (app.auth.services.live_family),
+    names it. Roles are read with the login on every request (app.accounts.services.live_family),
     so a change applies to tokens already issued. The permission is documented as the
     operation's `x-permission` and in its description."""
 

@@ -1,5 +1,6 @@
 from flask_jwt_extended import current_user, get_jwt
 
+from app.accounts import services
 from app.api.auth.decorators import login_required
 from app.api.auth.schemas import (
     AcceptedSchema,
@@ -14,7 +15,6 @@ from app.api.auth.schemas import (
 from app.api.extensions import limiter
 from app.api.limits import account_in_body, address_in_body, client_ip, configured, limit_writes
 from app.api.routing import Blueprint
-from app.auth import services
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 limit_writes(blp)

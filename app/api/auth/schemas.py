@@ -1,15 +1,15 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from app.api.fields import PermissionList, Timestamp, no_control_characters, no_nul
-from app.api.schemas import ResponseSchema
-from app.auth.identity import (
+from app.accounts.identity import (
     MAX_EMAIL_LENGTH,
     InvalidIdentity,
     normalize_email,
     normalize_username,
 )
-from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from app.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from app.api.fields import PermissionList, Timestamp, no_control_characters, no_nul
+from app.api.schemas import ResponseSchema
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 PASSWORD_RULES = (
@@ -27,7 +27,7 @@ class Username(ma.fields.String):
 
 
 class AccountEmail(ma.fields.Email):
-    """An address in its canonical form (app.auth.identity); look-alikes are refused."""
+    """An address in its canonical form (app.accounts.identity); look-alikes are refused."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
@@ -38,7 +38,7 @@ class AccountEmail(ma.fields.Email):
 
 class NewPassword(ma.fields.String):
     """A password being set. Length and characters are checked here; the rest of the policy
-    (app.auth.passwords) by the service, which knows the username and email."""
+    (app.accounts.passwords) by the service, which knows the username and email."""
 
     def __init__(self, **kwargs):
         metadata = {

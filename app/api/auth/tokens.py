@@ -3,8 +3,8 @@
 from flask import g
 from flask_jwt_extended import JWTManager
 
+from app.accounts.services import REFRESH_REFUSED, live_family
 from app.api.problems import problem
-from app.auth.services import REFRESH_REFUSED, live_family
 from app.platform.models import User
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -1,7 +1,8 @@
-"""Staff management: users and their roles, custom roles (rules: app.staff.services)."""
+"""Staff management: users and their roles, custom roles (rules: app.accounts.staff)."""
 
 from flask_jwt_extended import current_user
 
+from app.accounts import staff as services
 from app.api.auth.decorators import permission_required
 from app.api.auth.schemas import UserSchema
 from app.api.limits import limit_writes
@@ -18,7 +19,6 @@ from app.api.staff.schemas import (
     UserQueryArgsSchema,
 )
 from app.platform.models import Permission
-from app.staff import services
 
 blp = Blueprint(
     "staff",

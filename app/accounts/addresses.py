@@ -5,7 +5,7 @@ order."""
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
-from app.addresses.regions import clean_region
+from app.accounts.regions import clean_region
 from app.platform.db import db, transaction
 from app.platform.errors import NotFound, ValidationFailed
 from app.platform.models import Address
@@ -17,7 +17,7 @@ FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country", 
 
 def snapshot(address) -> dict:
     """The fields an order keeps, from an Address or a dict of them (its region cleaned, as
-    app.addresses.regions stores regions)."""
+    app.accounts.regions stores regions)."""
     if isinstance(address, Address):
         return {field: getattr(address, field) for field in FIELDS}
     return {field: address.get(field) for field in FIELDS} | {

@@ -16,7 +16,7 @@ inside the change's transaction:
 - nobody deactivates himself; built-in roles cannot be changed or deleted.
 
 Nothing is cached: the token check reads the user's roles on every request
-(app.auth.services.live_family), so a change applies to tokens already issued, and
+(app.accounts.services.live_family), so a change applies to tokens already issued, and
 deactivation also ends every login of the user.
 """
 
@@ -25,10 +25,10 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.identity import fold
+from app.accounts.permissions import require_all
+from app.accounts.services import end_every_login, end_password_resets
 from app.audit import services as audit
-from app.auth.identity import fold
-from app.auth.permissions import require_all
-from app.auth.services import end_every_login, end_password_resets
 from app.platform.db import db, taken, transaction
 from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.models import AuditAction, BuiltinRole, Role, User, user_roles

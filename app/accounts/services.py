@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, exists, func, insert, literal, or_, select, up
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from app.auth.identity import (
+from app.accounts.identity import (
     MAX_EMAIL_LENGTH,
     InvalidIdentity,
     fold,
@@ -26,7 +26,7 @@ from app.auth.identity import (
     normalize_email,
     normalize_username,
 )
-from app.auth.passwords import (
+from app.accounts.passwords import (
     hash_password,
     needs_rehash,
     password_problem,
@@ -46,7 +46,7 @@ REFRESH_REFUSED = (
 
 
 def _identified_by(identifier: str):
-    """By username or by email, compared as sign-up stored them (app.auth.identity)."""
+    """By username or by email, compared as sign-up stored them (app.accounts.identity)."""
     key = login_key(identifier)
     return or_(func.lower(User.username) == key, User.email == key)
 
