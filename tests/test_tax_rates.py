@@ -4,7 +4,7 @@ import pytest
 
 from app.platform.db import db
 from app.platform.models import TaxRate
-from app.taxes.services import rate_for
+from app.settings.taxes import rate_for
 from tests.helpers import assert_problem, count_rows
 
 

@@ -23,13 +23,13 @@ from flask import current_app
 
 from app.accounts import addresses
 from app.cart.services import get_cart, user_cart
-from app.discounts import services as discounts
 from app.platform.db import db, utcnow
 from app.platform.errors import EmptyCart, NotFound, PriceChanged, ValidationFailed
 from app.platform.models import Discount, ShippingMethod
 from app.platform.money import round_money
-from app.shipping.services import price_for, ships_to
-from app.taxes.services import rate_for, rate_query
+from app.settings import discounts
+from app.settings.shipping import price_for, ships_to
+from app.settings.taxes import rate_for, rate_query
 
 ZERO = Decimal("0.00")
 

@@ -20,7 +20,6 @@ from app.accounts.permissions import require
 from app.audit import services as audit
 from app.catalog import inventory
 from app.checkout import services as checkout
-from app.discounts import services as discounts
 from app.orders import payments, status
 from app.orders.counters import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.platform.db import after_commit, db, transaction, utcnow
@@ -39,6 +38,7 @@ from app.platform.models import (
 )
 from app.platform.money import MAX_MONEY, RATE_PLACES
 from app.platform.pages import paginate
+from app.settings import discounts
 
 EXPIRY_BATCH = 100
 # Staff who find any order (a customer finds only his own).

@@ -15,7 +15,6 @@ from sqlalchemy import insert, update
 
 from app import events
 from app.catalog import inventory
-from app.discounts import services as discounts
 from app.orders.bodies import order_body
 from app.platform.db import changed, db
 from app.platform.models import (
@@ -28,6 +27,7 @@ from app.platform.models import (
     PaymentStatus,
     ProviderName,
 )
+from app.settings import discounts
 
 TRANSITIONS: dict[str, set[OrderStatus]] = {
     OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED},

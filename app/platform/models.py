@@ -649,7 +649,7 @@ class TaxRate(Model):
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(100))
     # What addresses are matched on (app.accounts.regions.region_key, kept by a mapper
-    # event of app.taxes.services); "": the country's.
+    # event of app.settings.taxes); "": the country's.
     region_key: Mapped[str] = mapped_column(String(100), default="", server_default="")
     rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -667,7 +667,7 @@ class DiscountKind(StrEnum):
 
 class Discount(Model):
     """A discount code. `used` counts the orders holding it (cancelling one gives it back);
-    it is only ever changed by guarded UPDATEs (app.discounts.services)."""
+    it is only ever changed by guarded UPDATEs (app.settings.discounts)."""
 
     __tablename__ = "discounts"
     __table_args__ = (

@@ -13,11 +13,11 @@ import requests
 from sqlalchemy import select
 
 from app import create_app
-from app.discounts.services import create_discount
 from app.orders.payments import claim_due_actions, perform
 from app.orders.services import expire_unpaid
 from app.platform.db import db
 from app.platform.models import Order
+from app.settings.discounts import create_discount
 from tests.concurrency.live import Outcome, call
 from tests.invariants import inventory_violations
 

@@ -10,8 +10,8 @@ from app.api.discounts.schemas import (
 from app.api.limits import limit_writes
 from app.api.pagination import PaginationArgsSchema
 from app.api.routing import Blueprint
-from app.discounts import services
 from app.platform.models import Permission
+from app.settings import discounts as services
 
 blp = Blueprint(
     "discounts",

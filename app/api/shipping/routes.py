@@ -12,7 +12,7 @@ from app.api.shipping.schemas import (
     ShippingMethodUpdateSchema,
 )
 from app.platform.models import Permission
-from app.shipping import services
+from app.settings import shipping as services
 
 blp = Blueprint(
     "shipping", __name__, url_prefix="/api", description="Shipping methods and their prices"

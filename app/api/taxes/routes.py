@@ -11,7 +11,7 @@ from app.api.taxes.schemas import (
     TaxRateUpdateSchema,
 )
 from app.platform.models import Permission
-from app.taxes import services
+from app.settings import taxes as services
 
 blp = Blueprint(
     "taxes",

@@ -14,7 +14,7 @@ from app.api.webhooks.schemas import (
     WebhookWithSecretSchema,
 )
 from app.platform.models import Permission
-from app.webhooks import services
+from app.settings import webhooks as services
 
 blp = Blueprint(
     "webhooks",
