@@ -53,7 +53,7 @@ def register_domain(app: Flask) -> None:
     """The database layer, the outbox (told who writes an event's email) and the payment
     provider's settings, checked at start-up."""
     from app.mail import mail
-    from app.orders.emails import order_email
+    from app.ordering.emails import order_email
     from app.outbox import init_app as init_outbox
     from app.payments.providers import check_settings as check_payment_settings
     from app.platform.db import db, migrate

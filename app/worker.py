@@ -112,7 +112,7 @@ def make_huey(
 
     @queue.task()
     def pay(action_id: int) -> None:
-        from app.orders.payments import perform
+        from app.ordering.payments import perform
 
         with app.app_context():
             perform(action_id)
@@ -120,8 +120,8 @@ def make_huey(
     @queue.task()
     def pump() -> None:
         from app import mail
-        from app.orders.payments import claim_due_actions
-        from app.orders.services import expire_unpaid
+        from app.ordering.orders import expire_unpaid
+        from app.ordering.payments import claim_due_actions
         from app.outbox import dispatch_events
         from app.webhooks.delivery import claim_due
 
@@ -150,7 +150,7 @@ def make_huey(
 
     @queue.periodic_task(crontab(minute="*"))
     def start_missing_payments() -> None:
-        from app.orders.payments import start_missing
+        from app.ordering.payments import start_missing
 
         with app.app_context():
             if started := start_missing():

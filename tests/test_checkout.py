@@ -2,7 +2,7 @@
 
 The table TOTALS is checked three ways on each engine: the preview's answer, the order's
 answer, and what the order row stores. Prices are tax-exclusive; tax is rounded half-up once
-per order on subtotal - discount + shipping (app.checkout.services).
+per order on subtotal - discount + shipping (app.ordering.checkout).
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.orders.emails import order_email
+from app.ordering.emails import order_email
 from app.platform.db import db, utcnow
 from app.platform.models import CartItem, Discount, Event, Order
 from tests.helpers import assert_problem, cart_lines, stock_of

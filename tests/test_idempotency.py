@@ -300,7 +300,7 @@ def test_server_error_is_not_stored_and_the_key_can_be_retried(
     def crash(user_id):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("app.orders.services.place_order", crash)
+    monkeypatch.setattr("app.ordering.orders.place_order", crash)
     failed = checkout(client, auth.customer)
     assert_problem(failed, 500)
     assert count_rows(query, IdempotencyKey) == 0

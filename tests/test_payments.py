@@ -14,8 +14,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.orders.payments import claim_due_actions, perform, start_missing
-from app.orders.services import expire_unpaid
+from app.ordering.orders import expire_unpaid
+from app.ordering.payments import claim_due_actions, perform, start_missing
 from app.outbox import dispatch_events
 from app.platform.db import db
 from app.platform.models import (

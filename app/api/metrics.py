@@ -21,7 +21,7 @@ from prometheus_flask_exporter import PrometheusMetrics
 from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 
 from app.api.problems import problem
-from app.orders.counters import CHECKOUT_CONFLICTS, ORDERS_PLACED
+from app.ordering.counters import CHECKOUT_CONFLICTS, ORDERS_PLACED
 
 BUSINESS_METRICS = (ORDERS_PLACED, CHECKOUT_CONFLICTS)
 

@@ -301,7 +301,7 @@ class GuestCartItem(CartLine, Model):
 
 
 class OrderStatus(StrEnum):
-    """An order's lifecycle; app.orders.status.TRANSITIONS says which moves are allowed."""
+    """An order's lifecycle; app.ordering.status.TRANSITIONS says which moves are allowed."""
 
     PENDING = "pending"
     PAID = "paid"

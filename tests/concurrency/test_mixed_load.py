@@ -13,8 +13,8 @@ import requests
 from sqlalchemy import select
 
 from app import create_app
-from app.orders.payments import claim_due_actions, perform
-from app.orders.services import expire_unpaid
+from app.ordering.orders import expire_unpaid
+from app.ordering.payments import claim_due_actions, perform
 from app.platform.db import db
 from app.platform.models import Order
 from app.settings.discounts import create_discount

@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import select
 
 from app import create_app
-from app.orders.services import expire_unpaid
+from app.ordering.orders import expire_unpaid
 from app.platform.db import db
 from app.platform.models import Order, OrderStatusChange, PaymentAction
 from tests.concurrency.live import call

@@ -6,7 +6,7 @@ from app.api.orders.schemas import AdminOrderQueryArgsSchema, AdminOrderSummaryP
 from app.api.products.schemas import LowStockArgsSchema, ProductPageSchema
 from app.api.routing import Blueprint
 from app.catalog import products
-from app.orders import services as orders
+from app.ordering import orders
 from app.platform.models import Permission
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Back office")

@@ -9,7 +9,7 @@ from app.api.checkout.schemas import (
 )
 from app.api.limits import limit_writes
 from app.api.routing import Blueprint
-from app.checkout import services
+from app.ordering import checkout as services
 
 blp = Blueprint(
     "checkout", __name__, url_prefix="/api/checkout", description="Totals before ordering"

@@ -9,7 +9,8 @@ from app.api.openapi import permission_refusal
 from app.api.orders.schemas import OrderSchema, OrderStatusUpdateSchema, OrderSummaryPageSchema
 from app.api.pagination import PaginationArgsSchema
 from app.api.routing import Blueprint
-from app.orders import services, status
+from app.ordering import orders as services
+from app.ordering import status
 from app.platform.models import Permission
 
 blp = Blueprint("orders", __name__, url_prefix="/api/orders", description="Checkout and orders")

@@ -7,7 +7,7 @@ from app.api.fields import MAX_ID, Money, QueryBoolean, QueryInteger, Rate, Time
 from app.api.pagination import PaginationArgsSchema, page_of
 from app.api.payments.schemas import PaymentSchema
 from app.api.schemas import ResponseSchema
-from app.orders.bodies import order_body
+from app.ordering.bodies import order_body
 from app.platform.models import OrderStatus
 
 

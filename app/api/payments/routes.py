@@ -3,7 +3,7 @@ from flask import request
 from app.api.openapi import error_responses
 from app.api.payments.schemas import WebhookReceivedSchema
 from app.api.routing import Blueprint
-from app.orders import payments
+from app.ordering import payments
 from app.platform.errors import ValidationFailed
 from app.platform.models import ProviderName
 

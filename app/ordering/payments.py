@@ -1,7 +1,7 @@
 """An order's payment with its provider: every order carries one (Order.payment_*), opened
 with the order; it becomes `succeeded` only by an admin (manual) or by the provider's
 verified webhook, never a client. This module calls the provider (app.payments) and applies
-its neutral answers; the status and payment status are written by app.orders.status.
+its neutral answers; the status and payment status are written by app.ordering.status.
 
 - `start`: after the checkout commit, the provider's payment is created (a Stripe
   PaymentIntent, idempotent by order id) and its reference and client secret stored; a call
@@ -28,7 +28,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.jobs import claim, settle
-from app.orders import status
+from app.ordering import status
 from app.payments.providers import (
     InvalidWebhook,
     Outcome,

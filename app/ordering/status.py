@@ -5,7 +5,7 @@ transaction, each with its event (order_body's copy of the order): a move along 
 lifecycle (`move`, guarded on the status read, so of two concurrent moves exactly one
 happens), a payment failed, refunded, or received too late. Cancelling puts the stock and
 the discount code's use back and queues the provider's refund or void (payment_actions, made
-by the worker after the commit, app.orders.payments).
+by the worker after the commit, app.ordering.payments).
 """
 
 from decimal import Decimal
@@ -15,7 +15,7 @@ from sqlalchemy import insert, update
 
 from app import events
 from app.catalog import inventory
-from app.orders.bodies import order_body
+from app.ordering.bodies import order_body
 from app.platform.db import changed, db
 from app.platform.models import (
     EventType,
@@ -165,5 +165,5 @@ def payment_refunded(order: Order, refund_reference: str) -> None:
 
 
 def queue_action(order_id: int, kind: PaymentActionKind) -> None:
-    """A provider call the worker makes after the commit (app.orders.payments.perform)."""
+    """A provider call the worker makes after the commit (app.ordering.payments.perform)."""
     db.session.execute(insert(PaymentAction).values(order_id=order_id, kind=kind))

@@ -1,12 +1,12 @@
 """Order placement, lifecycle and lookup.
 
-Placement reads what the body names first (address, method, tax rate: app.checkout), then
-runs one transaction: the cart is emptied, app.catalog.inventory takes the stock (guarded UPDATEs,
-in product-id order), the lines are priced at the prices the stock was taken at
-(app.checkout.services.price), a discount code's use is claimed (app.discounts), the order
-is written with its breakdown and snapshots, and the order.created event with it
-(app.events). Any failure rolls all of it back. Every status change writes its event
-(order.paid, ...) the same way; a cancellation gives the stock and the code's use back.
+Placement reads what the body names first (address, method, tax rate: ordering.checkout),
+then runs one transaction: the cart is emptied, catalog.inventory takes the stock (guarded
+UPDATEs, in product-id order), the lines are priced at the prices the stock was taken at
+(checkout.price), a discount code's use is claimed (settings.discounts), the order is
+written with its breakdown and snapshots, and the order.created event with it (the outbox).
+Any failure rolls all of it back. Status changes go through ordering.status, each with its
+event; a cancellation gives the stock and the code's use back.
 """
 
 from datetime import timedelta
@@ -19,9 +19,8 @@ from sqlalchemy.orm import selectinload, undefer
 from app.accounts.permissions import require
 from app.audit import services as audit
 from app.catalog import inventory
-from app.checkout import services as checkout
-from app.orders import payments, status
-from app.orders.counters import CHECKOUT_CONFLICTS, ORDERS_PLACED
+from app.ordering import checkout, payments, status
+from app.ordering.counters import CHECKOUT_CONFLICTS, ORDERS_PLACED
 from app.platform.db import after_commit, db, transaction, utcnow
 from app.platform.errors import Conflict, EmptyCart, NotFound, OrderTooLarge
 from app.platform.models import (
