@@ -143,7 +143,7 @@ class Config:
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
         self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "store@localhost")
         self.MAIL_FOLDER = os.environ.get("MAIL_FOLDER") or None
-        # Flask-Mail would not send under TESTING; app.mail decides instead (MAIL_SERVER).
+        # Flask-Mail would not send under TESTING; app.outbox.mail decides instead (MAIL_SERVER).
         self.MAIL_SUPPRESS_SEND = False
         self.PASSWORD_RESET_URL = os.environ.get(
             "PASSWORD_RESET_URL", "http://127.0.0.1:5000/reset-password?token={token}"

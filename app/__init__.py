@@ -52,9 +52,9 @@ def _configure_database(app: Flask) -> None:
 def register_domain(app: Flask) -> None:
     """The database layer, the outbox (told who writes an event's email) and the payment
     provider's settings, checked at start-up."""
-    from app.mail import mail
     from app.ordering.emails import order_email
-    from app.outbox import init_app as init_outbox
+    from app.outbox.dispatch import init_app as init_outbox
+    from app.outbox.mail import mail
     from app.payments.providers import check_settings as check_payment_settings
     from app.platform.db import db, migrate
 

@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 
 from app.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from app.accounts.services import ensure_admin
-from app.housekeeping import prune_expired
 from app.platform.errors import ValidationFailed
+from app.platform.housekeeping import prune_expired
 
 
 @click.command("create-admin")

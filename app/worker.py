@@ -4,21 +4,21 @@ instance folder (the embedded default; same tasks either way).
 `flask --app app worker` runs the consumer until SIGTERM, which lets the tasks in hand finish.
 The outbox rows in the database are the truth, not the queue: Huey's Redis storage pops a task
 before running it, so a worker killed mid-task loses that task, and the leases in the outbox
-bring the work back (app.webhooks.delivery).
+bring the work back (app.outbox.deliveries).
 
 Tasks:
-- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out (app.outbox),
+- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out (app.outbox.dispatch),
   hands due webhook deliveries to the webhook senders, each due email to `send_email` and
   each due payment action to `pay`, and every EXPIRY_SECONDS cancels the orders left unpaid
   past ORDER_PAYMENT_TIMEOUT_SECONDS; started when the consumer starts and every minute
   after, so due work waits a few seconds at most;
-- `send_email(id)`: one email (app.mail); `pay(id)`: one call to the payment provider, a
+- `send_email(id)`: one email (app.outbox.mail); `pay(id)`: one call to the payment provider, a
   refund or a cancellation (app.payments);
 - `start_missing_payments`: every minute, creates provider payments whose creation failed;
-- `housekeeping`: hourly, app.housekeeping.prune_expired (as `flask prune-expired` does).
+- `housekeeping`: hourly, app.platform.housekeeping.prune_expired (as `flask prune-expired` does).
 
 Webhook attempts run on threads of their own (`WebhookSenders`), not Huey's: how long they
-take is up to receivers on the internet. Each attempt is bounded (app.webhooks.delivery), only
+take is up to receivers on the internet. Each attempt is bounded (app.outbox.deliveries), only
 as many deliveries are claimed as there are free senders, and a subscription has at most one
 attempt in flight, so a receiver that stalls holds one sender for one attempt, while emails,
 payments and expiry keep flowing on Huey's threads.
@@ -58,7 +58,7 @@ class WebhookSenders:
         self.pool.submit(self._attempt, delivery_id)
 
     def _attempt(self, delivery_id: int) -> None:
-        from app.webhooks.delivery import attempt
+        from app.outbox.deliveries import attempt
 
         try:
             with self.app.app_context():
@@ -105,7 +105,7 @@ def make_huey(
 
     @queue.task()
     def send_email(email_id: int) -> None:
-        from app.mail import send
+        from app.outbox.mail import send
 
         with app.app_context():
             send(email_id)
@@ -119,11 +119,11 @@ def make_huey(
 
     @queue.task()
     def pump() -> None:
-        from app import mail
         from app.ordering.orders import expire_unpaid
         from app.ordering.payments import claim_due_actions
-        from app.outbox import dispatch_events
-        from app.webhooks.delivery import claim_due
+        from app.outbox import mail
+        from app.outbox.deliveries import claim_due
+        from app.outbox.dispatch import dispatch_events
 
         until = time.monotonic() + PUMP_SECONDS
         next_expiry = time.monotonic()
@@ -158,7 +158,7 @@ def make_huey(
 
     @queue.periodic_task(crontab(minute="17"))
     def housekeeping() -> None:
-        from app.housekeeping import prune_expired
+        from app.platform.housekeeping import prune_expired
 
         with app.app_context():
             log.info("%s", prune_expired())

@@ -10,7 +10,7 @@ import time
 import psycopg
 from sqlalchemy.engine import make_url
 
-from app.events import new_event_id
+from app.outbox.events import new_event_id
 from bench.store import CAPTURE_PRODUCTS, CAPTURE_USER, COMMIT, ROLLBACK
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from app.housekeeping import prune_expired
 from app.platform.db import utcnow
+from app.platform.housekeeping import prune_expired
 from app.platform.models import GuestCart, GuestCartItem
 from tests.helpers import assert_problem, cart_lines
 

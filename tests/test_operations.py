@@ -400,7 +400,7 @@ def test_migrations_are_at_head(app):
 
 
 def test_prune_expired_deletes_only_what_expired(cli, query, auth):
-    """The same housekeeping as the worker's (app.housekeeping): keys, logins, guest carts
+    """The same housekeeping as the worker's (app.platform.housekeeping): keys, logins, guest carts
     and reset links."""
     user_id = auth.customer_user.id
     now = utcnow()

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app import mail
-from app.outbox import dispatch_events
+from app.outbox import mail
+from app.outbox.deliveries import attempt, claim_due
+from app.outbox.dispatch import dispatch_events
 from app.platform.db import utcnow
 from app.platform.models import (
     Event,
@@ -16,7 +17,6 @@ from app.platform.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from app.webhooks.delivery import attempt, claim_due
 from tests.concurrency.worker import Receiver
 
 
@@ -181,7 +181,7 @@ def test_an_email_the_server_refuses_is_retried_later(make_app, client, auth, or
 def test_every_retried_job_follows_its_schedule_setting(
     make_app, client, auth, order_placed, query
 ):
-    """Emails on EMAIL_RETRY_SCHEDULE (as deliveries on theirs, app.jobs): after its last
+    """Emails on EMAIL_RETRY_SCHEDULE (as deliveries on theirs, app.outbox.engine): after its last
     wait the job has failed, and says when."""
     worker_app = make_app(
         MAIL_SERVER="127.0.0.1", MAIL_PORT=1, EMAIL_RETRY_SCHEDULE=(0.0,)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app.ordering.orders import expire_unpaid
 from app.ordering.payments import claim_due_actions, perform, start_missing
-from app.outbox import dispatch_events
+from app.outbox.dispatch import dispatch_events
 from app.platform.db import db
 from app.platform.models import (
     Event,

@@ -1,4 +1,4 @@
-"""The webhook guard and the one client behind it (app.webhooks.destinations): they agree on
+"""The webhook guard and the one client behind it (app.outbox.destinations): they agree on
 the destination for every URL, connect only to the addresses they vetted (no DNS rebinding),
 refuse every non-public range, and bound an attempt in total time and in what they read.
 
@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from urllib3.connection import HTTPConnection
 
-from app.outbox import dispatch_events
+from app.outbox import destinations
+from app.outbox.deliveries import attempt, claim_due
+from app.outbox.destinations import AttemptFailed, UnsafeDestination, post, vet
+from app.outbox.dispatch import dispatch_events
 from app.platform.models import WebhookAttempt
-from app.webhooks import destinations
-from app.webhooks.delivery import attempt, claim_due
-from app.webhooks.destinations import AttemptFailed, UnsafeDestination, post, vet
 from tests.concurrency.worker import Receiver, wait_for
 from tests.helpers import assert_problem
 

@@ -1,13 +1,13 @@
 """The wait before the next attempt of a webhook delivery: the outbox engine's schedule
-(app.jobs.next_wait) and what a 429 or 503 asked for (app.webhooks.delivery)."""
+(app.outbox.engine.next_wait) and what a 429 or 503 asked for (app.outbox.deliveries)."""
 
 from datetime import timedelta
 
 import pytest
 from flask import current_app
 
-from app.jobs import JITTER, next_wait
-from app.webhooks.delivery import MAX_RETRY_AFTER, _retry_after
+from app.outbox.deliveries import MAX_RETRY_AFTER, _retry_after
+from app.outbox.engine import JITTER, next_wait
 
 SCHEDULE = (5.0, 300.0)
 

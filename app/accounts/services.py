@@ -4,7 +4,7 @@ A login starts a token family (models.TokenFamily); its access and refresh token
 family id. Refreshing rotates the refresh token; presenting a rotated-away one means a copy
 leaked, so the whole family is revoked. Logout revokes the family, a password change or reset
 every family of the user. A password reset is a single-use token, stored as its SHA-256 and
-sent by email through the outbox (app.mail); it dies when used, with any new password
+sent by email through the outbox (app.outbox.mail); it dies when used, with any new password
 (`set_password`) and with deactivation (`end_password_resets`).
 """
 
@@ -33,7 +33,7 @@ from app.accounts.passwords import (
     token_hash,
     verify_password,
 )
-from app.mail import queue_email_to
+from app.outbox.mail import queue_email_to
 from app.platform.db import changed, db, transaction, utcnow
 from app.platform.errors import Conflict, Unauthorized, ValidationFailed, bad_text
 from app.platform.models import BuiltinRole, PasswordReset, Role, TokenFamily, User, user_roles

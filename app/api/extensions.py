@@ -1,7 +1,7 @@
 """The HTTP side's extension singletons, created once and bound to the app in create_app.
 
 The database (`db`, `migrate`) is the database layer's own (app.platform.db), the mailer
-the outbox's (app.mail).
+the outbox's (app.outbox.mail).
 """
 
 from flask_jwt_extended import JWTManager

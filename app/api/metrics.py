@@ -31,7 +31,7 @@ class OutboxCollector(Collector):
         self.app = app
 
     def collect(self):
-        from app.webhooks.delivery import attempt_outcomes, backlog
+        from app.outbox.deliveries import attempt_outcomes, backlog
 
         with self.app.app_context():
             waiting, oldest = backlog()

@@ -27,8 +27,8 @@ from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.jobs import claim, settle
 from app.ordering import status
+from app.outbox.engine import claim, settle
 from app.payments.providers import (
     InvalidWebhook,
     Outcome,
@@ -164,7 +164,7 @@ def _refuse_payment(order: Order, intent_id: str, received, expected, *, own: bo
 
 
 def claim_due_actions() -> list[int]:
-    """Lease the provider calls that are due (app.jobs); returns their ids."""
+    """Lease the provider calls that are due (app.outbox.engine); returns their ids."""
     return claim(PaymentAction, PaymentAction.id)
 
 

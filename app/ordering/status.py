@@ -13,9 +13,9 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import insert, update
 
-from app import events
 from app.catalog import inventory
 from app.ordering.bodies import order_body
+from app.outbox import events
 from app.platform.db import changed, db
 from app.platform.models import (
     EventType,

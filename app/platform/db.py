@@ -15,7 +15,7 @@ Transactions. `transaction()` is the only way to write:
 the outermost transaction has committed; it is dropped if that transaction, or the savepoint
 that registered it, rolls back.
 
-Outboxes. `skip_locked` is how a claim (app.jobs, the outbox engine) skips the rows another
+Outboxes. `skip_locked` is how a claim (app.outbox.engine, the outbox engine) skips the rows another
 worker holds; `changed(result)` how many rows a statement changed.
 """
 

@@ -1,5 +1,5 @@
 """Webhook subscriptions (admin): create, change, rotate the secret, read the delivery log,
-send a delivery again. Deliveries themselves are the worker's (app.webhooks.delivery)."""
+send a delivery again. Deliveries themselves are the worker's (app.outbox.deliveries)."""
 
 import base64
 import secrets
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
+from app.outbox.destinations import UnsafeDestination, check_destination, redacted_url
 from app.platform.db import db, transaction, utcnow
 from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.models import (
@@ -21,7 +22,6 @@ from app.platform.models import (
     WebhookSubscription,
 )
 from app.platform.pages import paginate
-from app.webhooks.destinations import UnsafeDestination, check_destination, redacted_url
 
 EDITABLE_FIELDS = ("url", "events", "description", "active")
 # After a rotation both secrets sign every delivery for this long.

@@ -1,6 +1,6 @@
 """events: the outbox, and an order's first history row written by the database
 
-Events are written in the transaction of the change they report (app.events); the worker
+Events are written in the transaction of the change they report (app.outbox.events); the worker
 turns them into webhook deliveries and emails.
 
 An order's first history row (pending, by its customer, at its creation) is written by a

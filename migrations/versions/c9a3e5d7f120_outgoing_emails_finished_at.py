@@ -1,6 +1,6 @@
 """outgoing emails: sent_at becomes finished_at, as in every outbox table
 
-The outbox engine (app.jobs) settles every retried job the same way: `finished_at` is when
+The outbox engine (app.outbox.engine) settles every retried job the same way: `finished_at` is when
 it was done or given up. Emails called it `sent_at`; a failed email now records when it was
 given up too.
 

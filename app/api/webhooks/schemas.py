@@ -8,7 +8,7 @@ from app.platform.models import EventType
 
 EVENT_TYPES = [event_type.value for event_type in EventType]
 MAX_URL_LENGTH = 2000
-# http(s), no blanks or control characters; the SSRF guard (app.webhooks.destinations) checks
+# http(s), no blanks or control characters; the SSRF guard (app.outbox.destinations) checks
 # the host.
 HTTP_URL = validate.Regexp(
     r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f-\x9f]+$",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask import Flask, current_app
 from sqlalchemy import insert, select, update
 
-from app.mail import queue_email
+from app.outbox.mail import queue_email
 from app.platform.db import skip_locked, transaction, utcnow
 from app.platform.models import Event, WebhookDelivery, WebhookSubscription
 

@@ -1,13 +1,13 @@
 """Webhook delivery, run by the worker (app.worker); requests never come here.
 
-- `claim_due`: due deliveries are leased by the outbox engine (app.jobs), so two workers
+- `claim_due`: due deliveries are leased by the outbox engine (app.outbox.engine), so two workers
   never send one at once, and at most one per subscription is in flight; a lease whose
   worker died runs out and the delivery is claimed again.
-- `attempt`: one signed POST through the SSRF guard (app.webhooks.destinations), bounded in
+- `attempt`: one signed POST through the SSRF guard (app.outbox.destinations), bounded in
   total time by `attempt_deadline()` (well inside the lease), logged; 2xx delivers, 410
   disables the subscription, anything else (an error, a timeout, a redirect) waits for the
-  next step of WEBHOOK_RETRY_SCHEDULE (app.jobs.settle: with jitter, and never sooner than a
-  429/503's Retry-After) until the schedule runs out.
+  next step of WEBHOOK_RETRY_SCHEDULE (app.outbox.engine.settle: with jitter, and never sooner than
+  a 429/503's Retry-After) until the schedule runs out.
 
 Bodies are signed per Standard Webhooks with the `standardwebhooks` package: `webhook-id` is
 the event's id on every attempt; after a secret rotation both secrets sign.
@@ -21,7 +21,8 @@ from flask import current_app
 from sqlalchemy import case, func, select
 from standardwebhooks.webhooks import Webhook
 
-from app.jobs import BATCH, claim, settle
+from app.outbox.destinations import AttemptFailed, UnsafeDestination, post, vet
+from app.outbox.engine import BATCH, claim, settle
 from app.platform.db import db, transaction, utcnow
 from app.platform.models import (
     DeliveryStatus,
@@ -30,7 +31,6 @@ from app.platform.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from app.webhooks.destinations import AttemptFailed, UnsafeDestination, post, vet
 
 MAX_RETRY_AFTER = timedelta(days=1)
 USER_AGENT = "flask-store-webhooks/1"
@@ -45,7 +45,7 @@ def attempt_deadline() -> float:
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Lease up to `limit` due deliveries, at most one per subscription and none of a
-    subscription with an attempt in flight (app.jobs): a slow receiver holds one sender,
+    subscription with an attempt in flight (app.outbox.engine): a slow receiver holds one sender,
     never all of them. Returns their ids."""
     return claim(WebhookDelivery, limit=limit, one_per="subscription_id")
 

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_mail import Mail, Message
 from sqlalchemy import Select, insert, literal, select
 
-from app.jobs import claim, settle
+from app.outbox.engine import claim, settle
 from app.platform.db import db, transaction, utcnow
 from app.platform.models import DeliveryStatus, OutgoingEmail
 
@@ -50,7 +50,7 @@ def queue_email_to(recipients: Select, subject: str, body: str) -> None:
 
 
 def claim_due() -> list[int]:
-    """Lease the emails that are due (app.jobs); returns their ids."""
+    """Lease the emails that are due (app.outbox.engine); returns their ids."""
     return claim(OutgoingEmail, OutgoingEmail.id)
 
 
