@@ -16,6 +16,8 @@ from flask import Flask, g, has_request_context, request
 from flask_jwt_extended import get_jwt_identity
 from pythonjsonlogger.orjson import OrjsonFormatter
 
+from app.platform import context
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # Anything else (too long, spaces, quotes) is replaced rather than written into the logs.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -72,7 +74,7 @@ def configure_logging(app: Flask) -> None:
 def _start_request() -> None:
     g.request_started = time.perf_counter()
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    context.set_request_id(incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex)
 
 
 def _user_id() -> str | None:

@@ -17,10 +17,9 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from flask import g, has_request_context
-from flask_jwt_extended import get_current_user
 from sqlalchemy import inspect, select
 
+from app.platform import context
 from app.platform.db import db
 from app.platform.models import AuditAction, AuditEntry
 from app.platform.pages import paginate
@@ -69,12 +68,12 @@ def record(
     }
     changes |= {name: {"old": REDACTED, "new": REDACTED} for name in secrets_changed}
     entry = AuditEntry(
-        actor_id=_actor_id(),
+        actor_id=context.actor_id(),
         action=action,
         target_type=action.target_type,
         target_id=str(target_id),
         changes=changes,
-        request_id=g.get("request_id") if has_request_context() else None,
+        request_id=context.request_id(),
     )
     db.session.add(entry)
     return entry
@@ -97,16 +96,6 @@ def updating(action: AuditAction, obj, **kwargs) -> Iterator[None]:
     before = state(obj)
     yield
     record(action, obj.id, before, state(obj), **kwargs)
-
-
-def _actor_id() -> int | None:
-    if not has_request_context():
-        return None
-    try:
-        user = get_current_user()
-    except RuntimeError:  # no token was verified in this request
-        return None
-    return user.id if user is not None else None
 
 
 def _json(value):

@@ -5,6 +5,7 @@ from flask_jwt_extended import JWTManager
 
 from app.accounts.services import REFRESH_REFUSED, live_family
 from app.api.problems import problem
+from app.platform import context
 from app.platform.models import User
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -38,7 +39,10 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
     @jwt.user_lookup_loader
     def _load_user(_header: dict, payload: dict) -> User | None:
         user = g.pop("token_user", None)
-        return user if user is not None and str(user.id) == payload["sub"] else None
+        if user is None or str(user.id) != payload["sub"]:
+            return None
+        context.set_actor(user.id)  # the audit log's actor
+        return user
 
     jwt.unauthorized_loader(lambda _reason: _unauthorized(MISSING_TOKEN))
     jwt.invalid_token_loader(lambda reason: _unauthorized(WRONG_TYPE.get(reason, INVALID_TOKEN)))
