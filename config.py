@@ -112,7 +112,7 @@ class Config:
         self.RATELIMIT_WRITES = os.environ.get("RATELIMIT_WRITES", "120 per minute")
         # How many proxies in front of the app set X-Forwarded-For (0: trust none).
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
-        # Outgoing webhooks (app.webhooks). Private, loopback, link-local and reserved
+        # Outgoing webhooks (app.outbox.deliveries). Private, loopback, link-local and reserved
         # destinations are refused unless allowed (development and tests allow them).
         self.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool(
             "WEBHOOKS_ALLOW_PRIVATE_NETWORKS", self.WEBHOOKS_PRIVATE_DEFAULT

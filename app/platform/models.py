@@ -79,7 +79,7 @@ BUILTIN_ROLES: dict[BuiltinRole, frozenset[Permission]] = {
 
 class Role(Model):
     """A named set of permissions. The built-in ones (BUILTIN_ROLES) are rows too, made with
-    the table, and cannot be changed; custom ones are made by staff (app.staff)."""
+    the table, and cannot be changed; custom ones are made by staff (app.accounts.staff)."""
 
     __tablename__ = "roles"
 
@@ -111,7 +111,7 @@ user_roles = Table(
     "user_roles",
     db.metadata,
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    # RESTRICT: a role still held is not deleted (app.staff refuses it first).
+    # RESTRICT: a role still held is not deleted (app.accounts.staff refuses it first).
     Column("role_id", ForeignKey("roles.id", ondelete="RESTRICT"), primary_key=True, index=True),
 )
 
