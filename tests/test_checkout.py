@@ -78,6 +78,17 @@ class Shop:
         kwargs = {} if body is None else {"json": body}
         return self.client.post("/api/orders", headers=headers or self.customer, **kwargs)
 
+    def order_with_everything(self) -> dict:
+        """3 x 19.99 to Texas (8.25 %), Standard shipping 4.90, code TEN (10 %): 63.73."""
+        self.tax("US", "0.0825", "TX")
+        method_id = self.method("4.90")
+        self.code("TEN", "percentage", "10")
+        self.cart(("19.99", 3))
+        body = {"shipping_address": TEXAS, "shipping_method_id": method_id, "discount_code": "TEN"}
+        placed = self.order(body)
+        assert placed.status_code == 201, placed.get_data(as_text=True)
+        return placed.get_json()
+
 
 @pytest.fixture
 def shop(client, auth, make_product) -> Shop:
@@ -492,12 +503,7 @@ def test_a_cart_line_remembers_the_price_it_was_last_added_at(shop, client, auth
 
 
 def test_the_confirmation_email_shows_the_breakdown(shop, app, client):
-    shop.tax("US", "0.0825", "TX")
-    method_id = shop.method("4.90")
-    shop.code("TEN", "percentage", "10")
-    shop.cart(("19.99", 3))
-    body = {"shipping_address": TEXAS, "shipping_method_id": method_id, "discount_code": "TEN"}
-    order = shop.order(body).get_json()
+    order = shop.order_with_everything()
 
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.type == "order.created"))
@@ -582,12 +588,7 @@ def test_the_written_out_order_body_equals_the_schema_dump(shop, app, client):
 
     from app.api.orders.schemas import OrderSchema
 
-    shop.tax("US", "0.0825", "TX")
-    method_id = shop.method("4.90")
-    shop.code("TEN", "percentage", "10")
-    shop.cart(("19.99", 3))
-    body = {"shipping_address": TEXAS, "shipping_method_id": method_id, "discount_code": "TEN"}
-    placed = shop.order(body).get_json()
+    placed = shop.order_with_everything()
     cancelled = client.post(f"/api/orders/{placed['id']}/cancel", headers=shop.customer)
 
     assert cancelled.status_code == 200
