@@ -133,6 +133,10 @@ class Config:
         self.OUTBOX_LEASE_SECONDS = env_float("OUTBOX_LEASE_SECONDS", 30.0)
         # How often the worker looks for due work (at most 15 s after it falls due).
         self.OUTBOX_POLL_SECONDS = env_float("OUTBOX_POLL_SECONDS", 1.0)
+        # A worker renews its heartbeat this often; one not seen for the max age is reported
+        # dead (`flask worker --check`, /readyz, store_worker_heartbeat_age_seconds).
+        self.WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 5.0)
+        self.WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_float("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 60)
         # Email (Flask-Mail), sent by the worker. Without MAIL_SERVER each message is written
         # to MAIL_FOLDER (None: instance/mail/) as an .eml file and logged instead.
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None

@@ -7,6 +7,7 @@ import threading
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from app.accounts.services import ensure_admin
@@ -46,9 +47,18 @@ def prune_expired_command() -> None:
 @click.option(
     "--webhook-threads", default=4, show_default=True, help="Webhook attempts made at once."
 )
-def worker_command(threads: int, webhook_threads: int) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Run nothing: exit 0 if a worker was seen within WORKER_HEARTBEAT_MAX_AGE_SECONDS, "
+    "else 1 (a health check for the worker's container).",
+)
+def worker_command(threads: int, webhook_threads: int, check: bool) -> None:
     """Run the background worker until SIGTERM: webhooks, emails, housekeeping (app.worker)."""
+    if check:
+        sys.exit(_check_worker())
     # Imported here: web workers never load Huey's consumer (about 15 MB each).
+    from app.outbox.heartbeat import prune as prune_heartbeats
     from app.worker import Consumer, WebhookSenders, make_huey
 
     stopping = threading.Event()
@@ -66,11 +76,32 @@ def worker_command(threads: int, webhook_threads: int) -> None:
         periodic=True,
         graceful_signal="TERM",  # SIGTERM lets the tasks in hand finish
     )
+    prune_heartbeats()  # workers gone for a day
     pump()  # the first minute's pump, at once
     try:
         consumer.run()
     finally:
         senders.stop()
+
+
+def _check_worker() -> int:
+    """One line on the freshest worker heartbeat; 0 when it is recent enough, else 1."""
+    from app.outbox.heartbeat import last_seen_seconds
+
+    limit = current_app.config["WORKER_HEARTBEAT_MAX_AGE_SECONDS"]
+    try:
+        age = last_seen_seconds()
+    except SQLAlchemyError as error:
+        click.echo(f"The database did not answer: {type(error).__name__}.")
+        return 1
+    if age is None:
+        click.echo("No worker has ever been seen.")
+        return 1
+    if age > limit:
+        click.echo(f"The last worker was seen {age:.0f} s ago (more than {limit:g} s).")
+        return 1
+    click.echo(f"A worker was seen {age:.1f} s ago.")
+    return 0
 
 
 def register_commands(app: Flask) -> None:

@@ -7,7 +7,8 @@ before running it, so a worker killed mid-task loses that task, and the leases i
 bring the work back (app.outbox.deliveries).
 
 Tasks:
-- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, fans new events out (app.outbox.dispatch),
+- `pump`: for about a minute, every OUTBOX_POLL_SECONDS, renews the worker's heartbeat (every
+  WORKER_HEARTBEAT_SECONDS, app.outbox.heartbeat), fans new events out (app.outbox.dispatch),
   hands due webhook deliveries to the webhook senders, each due email to `send_email` and
   each due payment action to `pay`, and every EXPIRY_SECONDS cancels the orders left unpaid
   past ORDER_PAYMENT_TIMEOUT_SECONDS; started when the consumer starts and every minute
@@ -34,6 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 import huey.consumer
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from app.outbox.heartbeat import worker_name
 
 PUMP_SECONDS = 55  # the next minute's pump takes over
 EXPIRY_SECONDS = 5  # unpaid orders are cancelled within this of falling due
@@ -96,6 +99,7 @@ def make_huey(
 ) -> tuple[Huey, Callable[[], object]]:
     """The queue with its tasks (each runs in an app context of `app`), and the pump task,
     which polls until `stopping` is set and hands webhook deliveries to `senders`."""
+    worker = worker_name()  # this process's heartbeat row
     if app.config["REDIS_URL"]:
         queue = RedisHuey("store", url=app.config["REDIS_URL"])
     else:
@@ -121,14 +125,17 @@ def make_huey(
     def pump() -> None:
         from app.ordering.orders import expire_unpaid
         from app.ordering.payments import claim_due_actions
-        from app.outbox import mail
+        from app.outbox import heartbeat, mail
         from app.outbox.deliveries import claim_due
         from app.outbox.dispatch import dispatch_events
 
         until = time.monotonic() + PUMP_SECONDS
-        next_expiry = time.monotonic()
+        next_expiry = next_beat = time.monotonic()
         while time.monotonic() < until and not stopping.is_set():
             with app.app_context():
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + current_app.config["WORKER_HEARTBEAT_SECONDS"]
+                    heartbeat.beat(worker)
                 dispatch_events()
                 if free := senders.free():
                     for delivery_id in claim_due(limit=free):

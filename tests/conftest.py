@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import factory
 import flask_migrate
 import pytest
+from flask.cli import FlaskGroup
 from sqlalchemy import event, text
 
 from app import create_app
@@ -211,3 +212,20 @@ def statements(app):
 
     yield count
     event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def cli(app, monkeypatch):
+    """Run a command as `flask --app app <command>` would, on the test app.
+
+    The `flask` entry point (FlaskGroup) pushes the app context that commands added to
+    app.cli rely on, so the runner goes through a FlaskGroup rather than app.cli itself.
+    """
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")  # FlaskGroup sets it; restored after
+    runner = app.test_cli_runner()
+    flask_command = FlaskGroup(add_default_commands=False, load_dotenv=False)
+
+    def invoke(*args, **kwargs):
+        return runner.invoke(flask_command, args=list(args), **kwargs)
+
+    return invoke

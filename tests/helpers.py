@@ -111,3 +111,13 @@ def buy(client, headers: dict, *lines: tuple[int, int]) -> dict:
     for product_id, quantity in lines:
         add_to_cart(client, headers, product_id, quantity)
     return place_order(client, headers)
+
+
+def sample(text: str, name: str, **labels) -> float:
+    """The value of one series in the Prometheus text format (0 when absent)."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    series = f"{name}{{{wanted}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

@@ -42,6 +42,7 @@ NEW_TABLES = {
     "roles",
     "user_roles",
     "audit_log",
+    "worker_heartbeats",
 }
 # Replaced by token_families: a token revoked one by one became a login revoked as a whole.
 DROPPED_TABLES = {"revoked_tokens"}

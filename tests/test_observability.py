@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.platform.db import utcnow
 from app.platform.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, sample
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 METRICS_TOKEN = "m" * 40
@@ -127,16 +127,6 @@ def test_unexpected_error_logs_its_traceback_with_the_request_id(client, broken_
 
 
 # --- metrics -------------------------------------------------------------------------------
-
-
-def sample(text: str, name: str, **labels) -> float:
-    """The value of one series in the Prometheus text format (0 when absent)."""
-    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
-    series = f"{name}{{{wanted}}}" if labels else name
-    for line in text.splitlines():
-        if line.startswith(series + " "):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 def test_metrics_are_off_by_default(client):

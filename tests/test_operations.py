@@ -6,7 +6,6 @@ import flask
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask.cli import FlaskGroup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import scoped_session
@@ -42,7 +41,7 @@ def test_healthz_is_ok(client):
 def test_readyz_is_ok_when_database_answers(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "worker": {"last_seen_seconds": None}}
 
 
 @pytest.fixture
@@ -85,23 +84,6 @@ def test_trailing_slash_on_get_is_not_redirected(client):
 
 
 # --- CLI -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(app, monkeypatch):
-    """Run a command as `flask --app app <command>` would, on the test app.
-
-    The `flask` entry point (FlaskGroup) pushes the app context that commands added to
-    app.cli rely on, so the runner goes through a FlaskGroup rather than app.cli itself.
-    """
-    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")  # FlaskGroup sets it; restored after
-    runner = app.test_cli_runner()
-    flask_command = FlaskGroup(add_default_commands=False, load_dotenv=False)
-
-    def invoke(*args, **kwargs):
-        return runner.invoke(flask_command, args=list(args), **kwargs)
-
-    return invoke
 
 
 def test_create_admin_is_registered_on_app_cli(app):

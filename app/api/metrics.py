@@ -10,6 +10,7 @@ due work, and delivery attempts by outcome.
 """
 
 import hmac
+import math
 import os
 from functools import wraps
 
@@ -32,10 +33,17 @@ class OutboxCollector(Collector):
 
     def collect(self):
         from app.outbox.deliveries import attempt_outcomes, backlog
+        from app.outbox.heartbeat import last_seen_seconds
 
         with self.app.app_context():
             waiting, oldest = backlog()
             outcomes = attempt_outcomes()
+            worker_age = last_seen_seconds()
+        yield GaugeMetricFamily(
+            "store_worker_heartbeat_age_seconds",
+            "Seconds since a background worker last showed it is alive (+Inf: never seen)",
+            value=math.inf if worker_age is None else worker_age,
+        )
         yield GaugeMetricFamily(
             "store_outbox_backlog",
             "Events not yet dispatched plus webhook deliveries not yet delivered",

@@ -499,6 +499,17 @@ class Event(Model):
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class WorkerHeartbeat(Model):
+    """A background worker's sign of life: one row per worker process (host and pid), its
+    seen_at renewed every few seconds while its pump runs (app.outbox.heartbeat)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class WebhookSubscription(Model):
     __tablename__ = "webhook_subscriptions"
 
