@@ -1,4 +1,6 @@
-"""Configuration classes, read from the environment (and from `.env` when present).
+"""Configuration classes, read from the environment (and from `.env` in the current folder
+when present, unless FLASK_SKIP_DOTENV is set, as the test suite sets it: Flask's CLI honours
+the same switch).
 
 `APP_ENV` picks the class: development (default), testing or production.
 """
@@ -6,9 +8,10 @@
 import os
 from datetime import timedelta
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
-load_dotenv()
+if os.environ.get("FLASK_SKIP_DOTENV", "").strip().lower() not in {"1", "true", "yes", "on"}:
+    load_dotenv(find_dotenv(usecwd=True))
 
 # Development-only fallbacks; production refuses to start with these.
 DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"

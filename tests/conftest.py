@@ -2,6 +2,7 @@
 
 The session runs on a fresh database of the engine TEST_DATABASE names (see tests/databases.py).
 The schema is built by the committed migrations, so every run also tests them.
+A developer's `.env` configures `make run`, never the tests (tests/__init__.py).
 """
 
 import os

@@ -1,5 +1,7 @@
 """Assertions and API steps shared by the test modules."""
 
+import os
+
 from sqlalchemy import func, insert, select
 
 from app.platform.db import db, utcnow
@@ -15,6 +17,16 @@ PRODUCT_FIELDS = {"id", "name", "description", "price", "stock", "created_at", "
     "images",
     "is_active",
 }
+
+# The Redis server the tests use (TEST_REDIS_URL, without a database number): database 0 for
+# rate limits (keys prefixed per test), 13 and 14 for the worker's queue on the SQLite and
+# the PostgreSQL run, so the two runs of `make test` never share a queue.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+
+
+def redis_database_url(database: int) -> str:
+    return f"{TEST_REDIS_URL}/{database}"
+
 
 PROBLEM_MIMETYPE = "application/problem+json"
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}

@@ -11,9 +11,9 @@ import redis
 from app import create_app
 from tests import helpers
 from tests.factories import DEFAULT_PASSWORD
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, redis_database_url
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_database_url(0)
 
 
 @pytest.fixture

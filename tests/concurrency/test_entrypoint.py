@@ -33,6 +33,7 @@ def image_env(app, tmp_path):
             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
+            "FLASK_SKIP_DOTENV": "1",  # the image has no .env (.dockerignore); this folder may
             "APP_ENV": "production",
             "PORT": str(free_port()),
             "WEB_CONCURRENCY": "2",

@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.concurrency.live import Outcome, call
+from tests.helpers import redis_database_url
 
 ATTEMPTS = 16
 LIMIT = 5
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_database_url(0)
 
 
 def guess_at_once(store, attempts: int = ATTEMPTS) -> list:

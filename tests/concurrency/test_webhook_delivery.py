@@ -18,6 +18,7 @@ from app.platform.models import (
 )
 from tests.concurrency.worker import wait_for
 from tests.databases import TEST_DATABASE
+from tests.helpers import redis_database_url
 
 ORDER_EVENTS = ["order.created", "order.paid", "order.shipped", "order.cancelled"]
 
@@ -208,7 +209,7 @@ def test_after_a_rotation_both_secrets_sign(
 
 
 # A database of its own per engine: the two runs of `make test` never share a queue.
-REDIS_DATABASE = f"redis://127.0.0.1:6379/{13 if TEST_DATABASE == 'sqlite' else 14}"
+REDIS_DATABASE = redis_database_url(13 if TEST_DATABASE == "sqlite" else 14)
 
 
 def test_the_redis_queue_delivers_too(
@@ -218,7 +219,7 @@ def test_the_redis_queue_delivers_too(
     try:
         queue.flushdb()
     except redis.ConnectionError:  # pragma: no cover - the machine runs Redis
-        pytest.fail("Redis must answer on 127.0.0.1:6379 for the queue tests")
+        pytest.fail(f"Redis must answer at {REDIS_DATABASE} (TEST_REDIS_URL) for the queue tests")
     subscribe(client, auth, receiver, "/redis", ["order.created"])
     start_worker(REDIS_URL=REDIS_DATABASE)
     order = place_order(client, auth, make_product)
