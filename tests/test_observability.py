@@ -8,13 +8,20 @@ import json
 import re
 import socket
 import time
+from pathlib import Path
 
+import flask_migrate
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from app.platform.db import utcnow
 from app.platform.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tests.helpers import assert_problem, sample
+
+MIGRATIONS = ScriptDirectory(str(Path(__file__).resolve().parents[1] / "migrations"))
+HEAD = MIGRATIONS.get_current_head()
+PREVIOUS = MIGRATIONS.get_revision(HEAD).down_revision  # the one before the newest
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 METRICS_TOKEN = "m" * 40
@@ -232,9 +239,36 @@ def test_readyz_gives_up_on_a_database_that_hangs(make_app, silent_server):
     assert response.headers["Retry-After"] == "5"
 
 
-def test_readyz_is_503_when_the_database_is_not_migrated(make_app, tmp_path):
+def test_readyz_is_503_when_the_database_is_not_migrated(make_app, tmp_path, caplog):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.db'}")
-    assert_problem(app.test_client().get("/readyz"), 503)
+
+    body = assert_problem(app.test_client().get("/readyz"), 503)
+
+    assert body["detail"] == (
+        f"The database is not migrated to this version (no migration, not {HEAD}): "
+        "run `flask --app app db upgrade`."
+    )
+    assert "Not ready: no migration applied" in caplog.text
+
+
+def test_readyz_names_the_migration_a_database_is_behind_at(make_app, tmp_path, caplog):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'behind.db'}")
+    with app.app_context():
+        flask_migrate.upgrade(revision=PREVIOUS)
+
+    body = assert_problem(app.test_client().get("/readyz"), 503)
+
+    assert f"({PREVIOUS}, not {HEAD})" in body["detail"]
+    assert f"Not ready: the schema is at {PREVIOUS}, the code needs {HEAD}" in caplog.text
+
+
+def test_readyz_tells_an_unreachable_database_apart_and_logs_why(make_app, tmp_path, caplog):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")
+
+    body = assert_problem(app.test_client().get("/readyz"), 503)
+
+    assert body["detail"] == "The database is not reachable."
+    assert "Not ready: the database is not reachable: unable to open database file" in caplog.text
 
 
 def test_metrics_show_the_outbox_and_the_webhook_attempts(make_app, auth, make_product, query):
