@@ -213,15 +213,15 @@ def test_a_cart_line_holds_a_bounded_quantity(client, auth, make_product, query)
 # --- outbound calls ---------------------------------------------------------------------------
 
 HTTP_CLIENTS = {"requests", "urllib", "urllib3", "httpx", "aiohttp", "http.client", "socket"}
-# The one way out: outgoing webhooks, sent by the worker (delivery.py) through destinations.py,
+# The one way out: outgoing webhooks, sent by the worker (deliveries.py) through destinations.py,
 # whose `post` connects only to the addresses its SSRF guard `vet` resolved and let through.
-OUTBOUND_MODULES = {"webhooks/destinations.py", "webhooks/delivery.py"}
+OUTBOUND_MODULES = {"outbox/destinations.py", "outbox/deliveries.py"}
 
 
 def test_webhooks_are_sent_only_past_the_guard():
-    """Every function of delivery.py that posts has the guard vet the URL first."""
+    """Every function of deliveries.py that posts has the guard vet the URL first."""
     package = Path(app_package.__file__).parent
-    tree = ast.parse((package / "webhooks" / "delivery.py").read_text())
+    tree = ast.parse((package / "outbox" / "deliveries.py").read_text())
     posting = 0
     for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
         lines: dict[str, list[int]] = {}

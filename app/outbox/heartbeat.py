@@ -8,7 +8,7 @@ database every process shares (whatever holds the queue), so any process answers
 """
 
 import os
-import socket
+import platform
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -21,7 +21,7 @@ FORGOTTEN_AFTER = timedelta(days=1)
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:200]
+    return f"{platform.node()}:{os.getpid()}"[:200]
 
 
 def beat(worker: str) -> None:
