@@ -105,7 +105,8 @@ class Config:
         # per worker. Limits are "N per minute;M per hour" strings, tunable per deployment.
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", self.RATELIMIT_DEFAULT_ON)
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
-        # The worker's queue without Redis: a SQLite file (None: instance/queue.db).
+        # The worker's queue without Redis: a SQLite file (None: the database's own, beside
+        # it: instance/store.queue.db for the default store; see create_app).
         self.QUEUE_SQLITE_PATH = os.environ.get("QUEUE_SQLITE_PATH") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # Separates the counts of deployments sharing one Redis.
@@ -141,7 +142,8 @@ class Config:
         self.WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 5.0)
         self.WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_float("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 60)
         # Email (Flask-Mail), sent by the worker. Without MAIL_SERVER each message is written
-        # to MAIL_FOLDER (None: instance/mail/) as an .eml file and logged instead.
+        # to MAIL_FOLDER (None: the database's own, instance/store.mail/ for the default
+        # store) as an .eml file and logged instead.
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
         self.MAIL_PORT = env_int("MAIL_PORT", 25)
         self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)

@@ -2,7 +2,9 @@
 settings), then the HTTP edge (app.api), then the CLI commands. The only importer of the
 edge."""
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 
 from flask import Flask
@@ -20,6 +22,7 @@ def create_app(config: str | Mapping | None = None) -> Flask:
     if isinstance(config, Mapping):
         app.config.update(config)
     _configure_database(app)
+    _configure_store_files(app)
 
     # Routes answer with and without a trailing slash, never with a redirect; nor does
     # `//` (werkzeug's merge_slashes would redirect to a Location built from the Host header).
@@ -47,6 +50,22 @@ def _configure_database(app: Flask) -> None:
             **options.get("connect_args", {}),
         }
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _configure_store_files(app: Flask) -> None:
+    """The embedded queue and the mail folder belong to one database, named after it: a
+    SQLite store keeps them beside its file (instance/store.db: instance/store.queue.db and
+    instance/store.mail/), another engine's in the instance folder under the database's name
+    and a digest of its URL. Two stores side by side never share jobs or mail."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        base = os.path.splitext(os.path.abspath(url.database))[0]
+    else:
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", url.database or "store")[:60]
+        address = url.render_as_string(hide_password=True).encode()
+        base = os.path.join(app.instance_path, f"{name}-{hashlib.sha256(address).hexdigest()[:8]}")
+    app.config["QUEUE_SQLITE_PATH"] = app.config["QUEUE_SQLITE_PATH"] or f"{base}.queue.db"
+    app.config["MAIL_FOLDER"] = app.config["MAIL_FOLDER"] or f"{base}.mail"
 
 
 def register_domain(app: Flask) -> None:

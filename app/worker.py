@@ -103,7 +103,7 @@ def make_huey(
     if app.config["REDIS_URL"]:
         queue = RedisHuey("store", url=app.config["REDIS_URL"])
     else:
-        path = app.config["QUEUE_SQLITE_PATH"] or os.path.join(app.instance_path, "queue.db")
+        path = app.config["QUEUE_SQLITE_PATH"]  # beside the database (create_app)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         queue = SqliteHuey("store", filename=path)
 

@@ -32,9 +32,17 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def store_files(tmp_path_factory) -> dict:
+    """The queue file and mail folder of the apps on the session database: a temporary
+    folder, never the project's instance/ (each PostgreSQL run has a new database name)."""
+    folder = tmp_path_factory.mktemp("store")
+    return {"QUEUE_SQLITE_PATH": str(folder / "queue.db"), "MAIL_FOLDER": str(folder / "mail")}
+
+
+@pytest.fixture(scope="session")
+def app(database_url, store_files):
     os.environ["APP_ENV"] = "testing"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **store_files})
     with app.app_context():
         flask_migrate.upgrade()
     yield app
@@ -94,11 +102,11 @@ def make_app(app):
     made = []
 
     def make(**settings):
-        made.append(
-            create_app(
-                {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **settings}
-            )
-        )
+        inherited = {
+            key: app.config[key]
+            for key in ("SQLALCHEMY_DATABASE_URI", "QUEUE_SQLITE_PATH", "MAIL_FOLDER")
+        }
+        made.append(create_app(inherited | settings))
         return made[-1]
 
     yield make

@@ -3,7 +3,7 @@ transaction (outgoing_emails); the worker sends it with Flask-Mail (app.worker),
 failure. A request never talks to the mail server.
 
 Without MAIL_SERVER (the default, so `make run` needs nothing) each message is written to
-MAIL_FOLDER (instance/mail/) as an .eml file and logged instead.
+MAIL_FOLDER (the store's own: instance/store.mail/ by default) as an .eml file and logged.
 """
 
 import logging
@@ -79,7 +79,7 @@ def send(email_id: int) -> None:
 
 
 def _write_to_folder(email_id: int, message: Message) -> None:
-    folder = current_app.config["MAIL_FOLDER"] or os.path.join(current_app.instance_path, "mail")
+    folder = current_app.config["MAIL_FOLDER"]  # the store's own (create_app)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{email_id:06d}.eml")
     with open(path, "wb") as out:
