@@ -13,6 +13,10 @@ import os
 import shutil
 import tempfile
 
+# gunicorn serves production: without APP_ENV it runs the production settings, which refuse
+# the development secret keys, rather than silently running development ones.
+os.environ.setdefault("APP_ENV", "production")
+
 from config import env_bool
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
