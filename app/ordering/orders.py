@@ -31,7 +31,6 @@ from app.platform.models import (
     OrderItem,
     OrderStatus,
     OrderStatusChange,
-    PaymentStatus,
     Permission,
     User,
 )
@@ -190,7 +189,7 @@ def expire_unpaid() -> int:
         select(Order.id)
         .where(
             Order.status == OrderStatus.PENDING,
-            Order.payment_status.in_([PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED]),
+            Order.payment_status.in_(status.UNPAID),
             Order.created_at < utcnow() - timeout,
         )
         .order_by(Order.id)

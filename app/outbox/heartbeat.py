@@ -36,12 +36,6 @@ def beat(worker: str) -> None:
         )
 
 
-def forget(worker: str) -> None:
-    """A worker stopping on purpose: no longer counted as alive."""
-    with transaction() as session:
-        session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker == worker))
-
-
 def prune() -> int:
     """Delete the rows of workers not seen for FORGOTTEN_AFTER; returns how many."""
     with transaction() as session:
